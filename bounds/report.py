@@ -1,0 +1,236 @@
+"""Result records: a hypothesis (:class:`Condition`) and a theorem's evaluation (:class:`Report`).
+
+Every field can be a scalar or an array: theorem functions broadcast their inputs, so a report
+evaluated on a grid carries one value per grid point (``rigorous`` and ``vacuous`` included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[Any]
+
+RELATIONS = {
+    "<=": np.less_equal,
+    ">=": np.greater_equal,
+    "<": np.less,
+    ">": np.greater,
+}
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One hypothesis ``lhs relation rhs`` of a theorem, evaluated on the user's numbers.
+
+    Attributes
+    ----------
+    name : str
+        Short identifier, e.g. ``"width"`` or ``"step_size"``.
+    lhs, rhs : float or ndarray
+        Both sides, evaluated.
+    relation : str
+        One of ``<=, >=, <, >``.
+    holds : bool or ndarray of bool
+        Whether the inequality holds (elementwise on a grid).  Where the hypothesis does not
+        apply (e.g. Lemma 6.20's information ratio when ``eps0 = 0``) it counts as holding.
+    description : str
+        What the hypothesis is, with its equation number.
+    """
+
+    name: str
+    lhs: Any
+    relation: str
+    rhs: Any
+    holds: Any
+    description: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "lhs": _jsonable(self.lhs),
+            "relation": self.relation,
+            "rhs": _jsonable(self.rhs),
+            "holds": _jsonable(self.holds),
+            "description": self.description,
+        }
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+def _fmt(x: Any) -> str:
+    arr = np.asarray(x)
+    if arr.ndim == 0:
+        val = arr.item()
+        if isinstance(val, bool | np.bool_):
+            return "yes" if val else "NO"
+        return f"{val:.6g}"
+    return f"array{arr.shape} [{_fmt(arr.min())} .. {_fmt(arr.max())}]"
+
+
+@dataclass(frozen=True)
+class Report:
+    """A theorem evaluated on given numbers: conclusions, hypotheses and run parameters.
+
+    Conclusions are also attributes: ``report.error``, ``report.train_residual``, ...
+
+    Attributes
+    ----------
+    theorem : str
+        Key, e.g. ``"6.24"``.
+    title : str
+        What the result is, with its equation numbers.
+    conclusions : Mapping[str, float or ndarray]
+        The bounds the theorem states, by name.
+    conditions : tuple of Condition
+        Every hypothesis with both sides and whether it holds.
+    cutoff : float or ndarray
+        The actual spectral cutoff (spec §11), on the matrix named in ``notes``.
+    step_size : float or ndarray or None
+        The learning rate ``eta`` used (the largest the theorem allows unless given).
+    iterations : float or ndarray
+        Number of gradient steps ``T`` (an integer, the ceiling of the theorem's real ``T``).
+    informal : bool
+        True for the informal statements (2.2, 2.3, 2.5, A.3): hidden constants are set to 1 and
+        the report is never rigorous.
+    vacuous_threshold : float or ndarray or None
+        The bound in ``conclusions[vacuous_key]`` is vacuous at or above this value.
+    """
+
+    theorem: str
+    title: str
+    conclusions: Mapping[str, Any]
+    conditions: tuple[Condition, ...]
+    cutoff: Any
+    step_size: Any
+    iterations: Any
+    informal: bool = False
+    probability: Any = None
+    vacuous_key: str | None = None
+    vacuous_threshold: Any = None
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def __getattr__(self, name: str) -> Any:
+        conclusions = object.__getattribute__(self, "conclusions")
+        if name in conclusions:
+            return conclusions[name]
+        raise AttributeError(f"{type(self).__name__} of Theorem {self.theorem} has no {name!r}")
+
+    @property
+    def hypotheses_hold(self) -> Any:
+        """Whether every hypothesis holds (elementwise on a grid)."""
+        out: Any = np.bool_(True)
+        for c in self.conditions:
+            out = np.logical_and(out, c.holds)
+        return out
+
+    @property
+    def rigorous(self) -> Any:
+        """True where every hypothesis holds and the statement is a formal one."""
+        if self.informal:
+            return np.zeros(np.shape(self.hypotheses_hold), dtype=bool) if np.ndim(
+                self.hypotheses_hold
+            ) else np.bool_(False)
+        return self.hypotheses_hold
+
+    @property
+    def vacuous(self) -> Any:
+        """True where the headline bound says nothing (an error bound >= 1, see ``vacuous_key``)."""
+        if self.vacuous_key is None:
+            return np.bool_(False)
+        return np.greater_equal(self.conclusions[self.vacuous_key], self.vacuous_threshold)
+
+    @property
+    def failing(self) -> tuple[str, ...]:
+        """Names of the hypotheses that fail (anywhere on a grid)."""
+        return tuple(c.name for c in self.conditions if not np.all(c.holds))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dictionary (arrays become lists)."""
+        return {
+            "theorem": self.theorem,
+            "title": self.title,
+            "informal": self.informal,
+            "rigorous": _jsonable(self.rigorous),
+            "vacuous": _jsonable(self.vacuous),
+            "cutoff": _jsonable(self.cutoff),
+            "step_size": _jsonable(self.step_size),
+            "iterations": _jsonable(self.iterations),
+            "probability": _jsonable(self.probability),
+            "conclusions": {k: _jsonable(v) for k, v in self.conclusions.items()},
+            "conditions": [c.to_dict() for c in self.conditions],
+            "inputs": {k: _jsonable(v) for k, v in self.inputs.items()},
+            "notes": list(self.notes),
+        }
+
+    def _status(self) -> str:
+        if self.informal:
+            status = "INFORMAL (hidden constants set to 1; never rigorous)"
+        elif np.all(self.rigorous):
+            status = "RIGOROUS (every hypothesis holds)"
+        elif np.any(self.rigorous):
+            status = "rigorous on part of the grid"
+        else:
+            status = "NOT RIGOROUS: failing hypotheses " + ", ".join(self.failing)
+        if self.vacuous_key is not None:
+            vac = self.vacuous
+            if np.all(vac):
+                status += f"; VACUOUS ({self.vacuous_key} >= {_fmt(self.vacuous_threshold)})"
+            elif np.any(vac):
+                status += "; vacuous on part of the grid"
+            else:
+                status += "; non-vacuous"
+        return status
+
+    def __str__(self) -> str:
+        lines = [f"Theorem {self.theorem}: {self.title}", f"status: {self._status()}", ""]
+        head = [("cutoff", self.cutoff), ("step_size", self.step_size),
+                ("iterations", self.iterations)]
+        if "Gamma_effective" in self.inputs:
+            head.append(("Gamma_effective", self.inputs["Gamma_effective"]))
+        if self.probability is not None:
+            head.append(("probability", self.probability))
+        w = max(len(k) for k in [*self.conclusions, *(h[0] for h in head)]) + 2
+        lines.append("run parameters")
+        lines += [f"  {k:<{w}}{_fmt(val)}" for k, val in head if val is not None]
+        lines.append("conclusions")
+        lines += [f"  {k:<{w}}{_fmt(val)}" for k, val in self.conclusions.items()]
+        lines.append("hypotheses")
+        cw = max((len(c.name) for c in self.conditions), default=4) + 2
+        for c in self.conditions:
+            lines.append(
+                f"  {c.name:<{cw}}{_fmt(c.lhs):>14} {c.relation:<2} {_fmt(c.rhs):<14}"
+                f" {_fmt(c.holds) if np.ndim(c.holds) == 0 else _fmt(np.mean(c.holds)) + ' hold'}"
+                f"   {c.description}"
+            )
+        if self.notes:
+            lines.append("notes")
+            lines += [f"  - {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def _repr_markdown_(self) -> str:
+        out = [f"**Theorem {self.theorem}**: {self.title}  ", f"*{self._status()}*", "",
+               "| quantity | value |", "|---|---|"]
+        out += [f"| cutoff | {_fmt(self.cutoff)} |", f"| step size η | {_fmt(self.step_size)} |",
+                f"| iterations T | {_fmt(self.iterations)} |"]
+        out += [f"| {k} | {_fmt(val)} |" for k, val in self.conclusions.items()]
+        out += ["", "| hypothesis | left | rel | right | holds | |", "|---|---|---|---|---|---|"]
+        out += [
+            f"| {c.name} | {_fmt(c.lhs)} | {c.relation} | {_fmt(c.rhs)} | {_fmt(c.holds)} |"
+            f" {c.description} |"
+            for c in self.conditions
+        ]
+        if self.notes:
+            out += [""] + [f"- {n}" for n in self.notes]
+        return "\n".join(out)

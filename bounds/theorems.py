@@ -1,0 +1,393 @@
+"""Numeric evaluation of every theorem: ``theorem_6_24(alpha=..., ...) -> Report``.
+
+The formulas are those of :mod:`bounds.formulas` (sympy), compiled with ``lambdify``; this
+module adds input validation, defaults, the integer iteration count and the report.  Arguments
+are keyword-only, scalars or numpy arrays that broadcast together (evaluate a bound on a grid).
+
+Iterations.  The paper's ``T`` is real.  Formal statements run ``ceil(T)`` steps and are
+evaluated at ``Gamma_eff = Gamma * ceil(T) / T`` (so ``T = Gamma_eff / (eta cutoff^2)`` exactly,
+spec §0.2); ``Gamma_eff`` is reported in ``inputs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from numpy.typing import ArrayLike
+
+from . import _validate as v
+from .formulas import DEFS, SYMBOLS, TheoremDef, get
+from .report import RELATIONS, Condition, Report
+from .spectral import InfoNuisance
+
+__all__ = [
+    "evaluate",
+    "evaluate_expression",
+    "lemma_6_13",
+    "lemma_6_14",
+    "lemma_6_18",
+    "lemma_6_19",
+    "lemma_6_2",
+    "lemma_6_20",
+    "list_theorems",
+    "nu_random_init",
+    "theorem_2_2",
+    "theorem_2_3",
+    "theorem_2_5",
+    "theorem_5_3",
+    "theorem_6_21",
+    "theorem_6_22",
+    "theorem_6_23",
+    "theorem_6_24",
+    "theorem_6_25",
+    "theorem_a_3",
+]
+
+_INTEGERS = {"k", "n", "K", "C"}
+_DEFAULT_RANGES: dict[str, tuple[float, float, bool, bool]] = {
+    "Gamma": (1.0, np.inf, False, False),
+    "zeta": (0.0, np.inf, True, False),
+    "delta": (0.0, 1.0, True, True),
+    "c": (0.0, 1.0, True, False),
+}
+
+
+@lru_cache(maxsize=512)
+def _compiled(expr: sp.Basic) -> tuple[Callable[..., Any], tuple[str, ...]]:
+    names = tuple(sorted(str(s) for s in expr.free_symbols))
+    fn = sp.lambdify([sp.Symbol(n_) for n_ in names], expr, modules="numpy")
+    return fn, names
+
+
+def evaluate_expression(expr: sp.Basic, values: Mapping[str, Any]) -> Any:
+    """Evaluate a sympy expression of :data:`bounds.formulas.SYMBOLS` on numbers (or arrays).
+
+    Examples
+    --------
+    >>> from bounds.formulas import CUTOFF_RANDOM
+    >>> float(evaluate_expression(CUTOFF_RANDOM, dict(alpha=0.5, B=1, n=100, K=4, X_norm=10)))
+    10.0
+    """
+    fn, names = _compiled(sp.sympify(expr))
+    missing = [n_ for n_ in names if n_ not in values]
+    if missing:
+        raise ValueError(f"missing value(s) for {', '.join(missing)}")
+    with np.errstate(over="ignore"):
+        out = fn(*(values[n_] for n_ in names))
+    return np.asarray(out, dtype=np.float64) if not isinstance(out, bool | np.bool_) else out
+
+
+def _validate_input(d: TheoremDef, name: str, value: Any) -> np.ndarray:
+    if name in _INTEGERS:
+        return v.positive_int(name, value)
+    lo, hi, lo_open, hi_open = d.ranges.get(name, _DEFAULT_RANGES.get(name, (0.0, np.inf, False, False)))
+    sym = SYMBOLS[name]
+    if sym.is_positive and lo == 0.0:
+        lo_open = True
+    return v.in_range(name, value, lo, hi, lo_open=lo_open, hi_open=hi_open)
+
+
+def _consistency(vals: Mapping[str, np.ndarray]) -> None:
+    """Norms of a vector and of its two projections must satisfy Pythagoras."""
+    if {"y_info", "y_nuisance", "n"} <= vals.keys():
+        tot = vals["y_info"] ** 2 + vals["y_nuisance"] ** 2
+        if not np.allclose(tot, vals["n"], rtol=1e-6, atol=1e-9):
+            raise ValueError(
+                "y_info and y_nuisance must satisfy y_info^2 + y_nuisance^2 = ||y||^2 = n "
+                f"(one-hot labels); got {np.ravel(tot)[0]:.6g} vs n = {np.ravel(vals['n'])[0]:g}"
+            )
+    if {"r0_info", "r0_nuisance", "r0_norm"} <= vals.keys():
+        tot = vals["r0_info"] ** 2 + vals["r0_nuisance"] ** 2
+        if not np.allclose(tot, vals["r0_norm"] ** 2, rtol=1e-6, atol=1e-9):
+            raise ValueError(
+                "r0_info and r0_nuisance must satisfy r0_info^2 + r0_nuisance^2 = r0_norm^2; "
+                f"got {np.ravel(tot)[0]:.6g} vs {np.ravel(vals['r0_norm'] ** 2)[0]:.6g}"
+            )
+
+
+def _holds(cond_lhs: Any, rel: str, cond_rhs: Any) -> Any:
+    return RELATIONS[rel](cond_lhs, cond_rhs)
+
+
+def evaluate(key: str, **kwargs: Any) -> Report:
+    """Evaluate the theorem ``key`` (e.g. ``"6.24"``, ``"A.3"``, ``"L6.19"``) on keyword values.
+
+    Required inputs must be given; optional ones (``eta``, ``lambda_1``, ``c``, ``C_r``, ...)
+    default to the expressions of the definition.  Raises ``ValueError`` for unknown, missing or
+    out-of-range arguments.
+    """
+    d = get(key)
+    given = {k_: val for k_, val in kwargs.items() if val is not None}
+    for name in given:
+        if name in d.derived:
+            raise ValueError(
+                f"{name} is fixed by Theorem {d.key} ({name} = {d.derived[name]}); do not pass it"
+            )
+        if name not in d.inputs and name not in d.defaults:
+            allowed = ", ".join([*d.inputs, *d.defaults])
+            raise ValueError(f"Theorem {d.key} takes no argument {name!r}; arguments: {allowed}")
+    missing = [name for name in d.inputs if name not in given]
+    if missing:
+        raise ValueError(f"Theorem {d.key} needs {', '.join(missing)}")
+    vals: dict[str, Any] = {name: _validate_input(d, name, val) for name, val in given.items()}
+    _consistency(vals)
+    for name, expr in d.derived.items():
+        vals[name] = evaluate_expression(expr, vals)
+    for name, expr in d.defaults.items():
+        if name not in vals:
+            vals[name] = evaluate_expression(expr, vals)
+    arrays = np.broadcast_arrays(*(np.asarray(x, dtype=np.float64) for x in vals.values()))
+    vals = {name: (a if a.ndim else a[()]) for name, a in zip(vals, arrays, strict=True)}
+    vals = {name: np.array(a, dtype=np.float64) for name, a in vals.items()}
+
+    iterations: Any = None
+    if d.iterations is not None:
+        T = evaluate_expression(d.iterations, vals)
+        iterations = np.maximum(np.ceil(T), 1.0)
+        if not d.informal:
+            vals["Gamma"] = vals["Gamma"] * iterations / T
+    cutoff = evaluate_expression(d.cutoff, vals) if d.cutoff is not None else None
+    step = vals.get("eta") if d.step_size is not None else None
+
+    conditions = []
+    for cd in d.conditions:
+        lhs = evaluate_expression(cd.lhs, vals)
+        rhs = evaluate_expression(cd.rhs, vals)
+        holds = _holds(lhs, cd.relation, rhs)
+        if cd.applies is not None:
+            holds = np.logical_or(holds, np.logical_not(evaluate_expression(cd.applies, vals)))
+        if cd.fatal and not np.all(holds):
+            raise ValueError(
+                f"Theorem {d.key}: {cd.description} is violated ({_first(lhs)} {cd.relation} "
+                f"{_first(rhs)} is false); "
+                + ("alpha is too large for this spectrum" if cd.name == "cutoff"
+                   else "the rows of X must have unit norm")
+            )
+        conditions.append(Condition(cd.name, lhs, cd.relation, rhs, np.asarray(holds), cd.description))
+
+    conclusions = {name: evaluate_expression(expr, vals) for name, expr in d.conclusions.items()}
+    for name, val in conclusions.items():
+        if not np.all(np.isfinite(val)):
+            raise ValueError(f"Theorem {d.key}: {name} evaluated to a non-finite value; check inputs")
+    prob = evaluate_expression(d.probability, vals) if d.probability is not None else None
+    threshold = evaluate_expression(d.vacuous_threshold, vals) if d.vacuous_key else None
+    inputs = dict(vals)
+    if d.iterations is not None and not d.informal:
+        inputs["Gamma_effective"] = inputs.pop("Gamma")
+        inputs["Gamma"] = np.asarray(v.as_float("Gamma", kwargs["Gamma"]))
+    return Report(
+        theorem=d.key,
+        title=d.title,
+        conclusions=conclusions,
+        conditions=tuple(conditions),
+        cutoff=cutoff,
+        step_size=step,
+        iterations=iterations,
+        informal=d.informal,
+        probability=prob,
+        vacuous_key=d.vacuous_key,
+        vacuous_threshold=threshold,
+        inputs=inputs,
+        notes=d.notes,
+    )
+
+
+def _first(x: Any) -> str:
+    return f"{float(np.ravel(x)[0]):.6g}"
+
+
+def list_theorems() -> list[tuple[str, str, str]]:
+    """``(key, function name, title)`` for every encoded theorem and lemma."""
+    rows = [(d.key, d.function_name, d.title) for d in DEFS.values()]
+    rows.append(("L6.2", "lemma_6_2", "bounds on the early-stopping value, eqs. (6.2)-(6.3)"))
+    return rows
+
+
+def nu_random_init(*, zeta: ArrayLike, K: ArrayLike, B: ArrayLike = 1.0) -> Any:
+    """``nu = zeta / (50 B sqrt(log 2K))``, eq. (6.67): output scale for random initialisation."""
+    from .formulas import NU_RANDOM_INIT
+
+    vals = {"zeta": v.positive("zeta", zeta), "K": v.positive_int("K", K), "B": v.positive("B", B)}
+    return evaluate_expression(NU_RANDOM_INIT, vals)
+
+
+# ---------------------------------------------------------------------------- public functions
+Num = ArrayLike
+
+
+def theorem_5_3(*, alpha: Num, Gamma: Num, delta: Num, beta: Num, eps0: Num, eps: Num,
+                r0_norm: Num, r0_info: Num, r0_nuisance: Num, r0_pinv: Num,
+                eta: Num | None = None, lambda_1: Num | None = None) -> Report:
+    """Theorem 5.3 (meta theorem), eqs. (5.12)-(5.16): GD tracks the linearised problem.
+
+    ``alpha`` is the raw cutoff on the reference Jacobian ``J`` (an ``(eps0, beta)`` reference,
+    Definition 5.1); ``eps`` the perturbation tolerance of Assumption 2 on the ball of radius
+    ``R`` (5.12).  Conclusions: ``residual_gap`` (5.14, ``||r_tau - r~_tau||``), ``parameter_gap``,
+    ``distance_bound`` (5.15), ``radius`` R, ``train_residual`` (5.16).  ``eta`` defaults to
+    ``1/beta^2``; ``lambda_1`` (top singular value of J) to ``beta``.
+
+    Examples
+    --------
+    >>> rep = theorem_5_3(alpha=1.0, Gamma=2.0, delta=0.5, beta=4.0, eps0=0.0, eps=1e-3,
+    ...                   r0_norm=5.0, r0_info=4.0, r0_nuisance=3.0, r0_pinv=2.0)
+    >>> float(rep.residual_gap)  # 3 delta alpha ||r0|| / (5 beta)
+    0.375
+    >>> bool(rep.rigorous)
+    True
+    """
+    return evaluate("5.3", **locals())
+
+
+def lemma_6_13(*, k: Num, n: Num, K: Num, B: Num, X_norm: Num, nu: Num, delta: Num) -> Report:
+    """Lemma 6.13: ``||J J^T - E[J J^T]|| <= 30 K sqrt(k) nu^2 B^2 ||X||^2 sqrt(log n)`` w.p. 1-n^-100.
+
+    ``normalized_deviation`` bounds ``||J J^T/(k nu^2) - Sigma(X)||``; the ``width`` hypothesis
+    ``k >= 1000 K^2 B^4 ||X||^4 log n / delta^2`` makes it at most ``delta`` (spec I-3).
+    """
+    return evaluate("L6.13", **locals())
+
+
+def lemma_6_14(*, nu: Num, B: Num, k: Num, K: Num, n: Num, y_norm: Num) -> Report:
+    """Lemma 6.14: with V = Rademacher x ``v_scale`` (6.39), ``||f(W0)|| <= nu ||y||`` w.p. 1-(2K)^-100."""
+    return evaluate("L6.14", **locals())
+
+
+def lemma_6_18(*, nu: Num, B: Num, n: Num, k: Num, M_W: Num, M_V: Num, R: Num, energy: Num,
+               train_loss: Num, delta: Num) -> Report:
+    """Lemmas 6.17-6.18, eqs. (6.41)-(6.43): Rademacher complexity and test-error bound.
+
+    ``train_loss`` is ``L(V, W) = (1/n) sum ||y_i - f(x_i)||^2``; ``R`` is ``sqrt(k)`` times the
+    row-wise radius of (6.40).
+    """
+    return evaluate("L6.18", **locals())
+
+
+def lemma_6_19(*, alpha: Num, Gamma: Num, delta: Num, k: Num, nu: Num, B: Num, X_norm: Num,
+               eps0: Num, r0_norm: Num, r0_info: Num, r0_nuisance: Num, distance: Num,
+               eta: Num | None = None, lambda_1: Num | None = None) -> Report:
+    """Lemma 6.19, eqs. (6.44)-(6.48): deterministic convergence of the shallow network.
+
+    ``alpha`` raw cutoff on the reference; ``distance`` is ``D_{alpha,Gamma}(r0)`` (Def. 6.1).
+    """
+    return evaluate("L6.19", **locals())
+
+
+def lemma_6_20(*, alpha: Num, Gamma: Num, zeta: Num, k: Num, nu: Num, B: Num, X_norm: Num,
+               eps0: Num, c: Num, r0_norm: Num, r0_info: Num, r0_nuisance: Num, distance: Num,
+               eta: Num | None = None, lambda_1: Num | None = None) -> Report:
+    """Lemma 6.20, eqs. (6.51)-(6.55): deterministic optimisation guarantee."""
+    return evaluate("L6.20", **locals())
+
+
+def theorem_6_21(*, alpha: Num, Gamma: Num, zeta: Num, delta: Num, k: Num, n: Num, nu: Num,
+                 B: Num, X_norm: Num, r0_norm: Num, r0_nuisance: Num, r0_pinv: Num,
+                 C_r: Num | None = None, eta: Num | None = None,
+                 lambda_1: Num | None = None) -> Report:
+    """Theorem 6.21: generalisation from an arbitrary initialisation (eqs. 6.58 and the error bound).
+
+    Spaces of ``J(W0)`` at the cutoff ``abar = nu B alpha (sqrt(n) ||X||)^{1/2}`` (spec R21);
+    ``r0_nuisance = ||Pi_N(r0)||``, ``r0_pinv = ||J_I^+ r0||``.  ``C_r`` defaults to
+    ``||r0||/sqrt(n)``; ``lambda_1`` (top singular value of J(W0)) to ``nu B ||X||``.
+    """
+    return evaluate("6.21", **locals())
+
+
+def theorem_6_22(*, alpha: Num, Gamma: Num, zeta: Num, delta: Num, k: Num, n: Num, nu: Num,
+                 B: Num, X_norm: Num, r0_norm: Num, r0_nuisance: Num, distance: Num,
+                 C_r: Num | None = None, eta: Num | None = None,
+                 lambda_1: Num | None = None) -> Report:
+    """Theorem 6.22, eq. (6.60): arbitrary initialisation with ``distance = D_{abar,Gamma}(r0)``."""
+    return evaluate("6.22", **locals())
+
+
+def theorem_6_23(*, alpha: Num, Gamma: Num, zeta: Num, k: Num, n: Num, K: Num, B: Num,
+                 X_norm: Num, y_info: Num, y_nuisance: Num, distance: Num, c: Num | None = None,
+                 eta: Num | None = None, lambda_1: Num | None = None) -> Report:
+    """Theorem 6.23, eqs. (6.67)-(6.71): optimisation from a random initialisation.
+
+    ``nu`` is fixed by (6.67); spaces of ``Sigma(X)^{1/2}`` at ``alpha_0 = alpha B sqrt(sqrt(n) K
+    ||X||)``; ``distance = D_{alpha_0,Gamma}(y)``; ``c`` defaults to ``||Pi_I(y)||/sqrt(n)``.
+    """
+    return evaluate("6.23", **locals())
+
+
+def theorem_6_24(*, alpha: Num, Gamma: Num, zeta: Num, delta: Num, k: Num, n: Num, K: Num,
+                 B: Num, X_norm: Num, y_info: Num, y_nuisance: Num, y_pinv: Num,
+                 c: Num | None = None, eta: Num | None = None,
+                 lambda_1: Num | None = None) -> Report:
+    """Theorem 6.24: generalisation from a random initialisation (main statement).
+
+    Error = bias ``2||Pi_N y||/sqrt(n)`` + variance ``12 B sqrt(K)/sqrt(n) (||J_I^+ y|| +
+    Gamma ||Pi_N y||/alpha_0)`` + ``12(1 + Gamma/(alpha (n ||X||^2)^{1/4})) zeta`` +
+    ``5 sqrt(log(2/delta)/n)`` + ``2 e^{-Gamma}``; width (6.89).
+
+    Examples
+    --------
+    >>> rep = theorem_6_24(alpha=0.3, Gamma=2, zeta=0.1, delta=0.05, k=4096, n=1000, K=10, B=1,
+    ...                    X_norm=30, y_info=30, y_nuisance=10, y_pinv=5)
+    >>> rep.failing
+    ('width',)
+    >>> bool(rep.vacuous)
+    True
+    """
+    return evaluate("6.24", **locals())
+
+
+def theorem_6_25(*, alpha: Num, Gamma: Num, zeta: Num, delta: Num, k: Num, n: Num, K: Num,
+                 B: Num, X_norm: Num, y_info: Num, y_nuisance: Num, distance: Num,
+                 c: Num | None = None, eta: Num | None = None,
+                 lambda_1: Num | None = None) -> Report:
+    """Theorem 6.25: random initialisation with ``distance = D_{alpha_0,Gamma}(y)``, width (6.89)."""
+    return evaluate("6.25", **locals())
+
+
+def theorem_2_2(*, alpha: Num, Gamma: Num, k: Num, n: Num, K: Num, y_nuisance: Num) -> Report:
+    """Theorem 2.2 (informal), eqs. (2.2)-(2.3); cutoff ``alpha sqrt(nK)`` on Sigma(X)^{1/2}."""
+    return evaluate("2.2", **locals())
+
+
+def theorem_2_3(*, alpha: Num, Gamma: Num, k: Num, n: Num, r0_norm: Num, r0_nuisance: Num) -> Report:
+    """Theorem 2.3 (informal); cutoff ``alpha sqrt(n)`` on J(W0)."""
+    return evaluate("2.3", **locals())
+
+
+def theorem_2_5(*, Gamma: Num, k: Num, n: Num, K: Num, C: Num, lambda_M: Num, sigma: Num) -> Report:
+    """Theorem 2.5 (informal): mixture model, error ≲ Gamma sqrt(K^2 C/(n lambda_M))."""
+    return evaluate("2.5", **locals())
+
+
+def theorem_a_3(*, Gamma: Num, zeta: Num, delta: Num, k: Num, n: Num, K: Num, C: Num, B: Num,
+                lambda_M: Num, sigma: Num, X_norm: Num | None = None,
+                eta: Num | None = None) -> Report:
+    """Theorem A.3 (≲ statement): mixture model; ``X_norm`` defaults to ``sqrt(n)``."""
+    return evaluate("A.3", **locals())
+
+
+def lemma_6_2(split: InfoNuisance, r0: ArrayLike, *, Gamma: float) -> Report:
+    """Lemma 6.2, eqs. (6.2)-(6.3), checked on a split and a residual.
+
+    Conclusions: ``value`` = ``B_{alpha,Gamma}(r0)``, ``upper`` = ``(||Pi_I r0||^2 + Gamma^2
+    ||Pi_N r0||^2)^{1/2}``, ``upper_gamma`` = ``Gamma ||r0||``, ``lower`` =
+    ``(alpha/lambda_1) ||Pi_I r0||``; the three inequalities are the report's conditions.
+    """
+    G = float(v.in_range("Gamma", Gamma, 1.0))
+    r = v.as_float("r0", r0)
+    val = split.early_stopping_value(r, G)
+    info, nuis = split.info_norm(r), split.nuisance_norm(r)
+    upper = np.sqrt(info**2 + G**2 * nuis**2)
+    upper_g = G * np.linalg.norm(r, axis=-1)
+    lower = split.cutoff / split.lambda_1 * info
+    # Round-off slack: the inequalities are compared at relative precision 1e-12.
+    tol = 1e-12 * (1.0 + upper_g)
+    conds = (
+        Condition("6.2a", val, "<=", upper, np.asarray(val <= upper + tol), "B <= sqrt(|Pi_I r0|^2 + Gamma^2 |Pi_N r0|^2)"),
+        Condition("6.2b", upper, "<=", upper_g, np.asarray(upper <= upper_g + tol), "... <= Gamma ||r0|| (Gamma >= 1)"),
+        Condition("6.3", val, ">=", lower, np.asarray(val >= lower - tol), "B >= (alpha/lambda_1) ||Pi_I r0||"),
+    )
+    return Report("L6.2", "bounds on the early-stopping value, eqs. (6.2)-(6.3)",
+                  {"value": val, "upper": upper, "upper_gamma": upper_g, "lower": lower},
+                  conds, split.cutoff, None, None)
