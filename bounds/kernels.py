@@ -16,7 +16,9 @@ For smooth ``phi'`` (softplus: the logistic function) the rule converges quickly
 ``degree = 96`` has an absolute error below 1e-13 for softplus (tests compare against
 ``degree = 240`` and against Monte Carlo).  For a discontinuous ``phi'`` (ReLU's step) the rule
 converges only like ``O(degree^{-1/2})``; it is kept for validation against the arc-cosine
-closed form, not for bounds.
+closed form, not for bounds.  With ``unit_norm=False`` rows of norm ``a`` enter as ``phi'(a z)``,
+which sharpens as ``a`` grows: the same degree is accurate to about 1e-11 for norms in
+[0.7, 1.3] (the Gaussian-mixture regime) and degrades for much larger norms.
 
 For unit-norm rows the expectation depends on ``rho = <x_i, x_j>`` only.  ``ntk`` then evaluates
 the quadrature at ``CHEB_POINTS`` Chebyshev points of [-1, 1] and interpolates (Clenshaw
@@ -131,7 +133,8 @@ def _check_degree(degree: int) -> int:
 @lru_cache(maxsize=16)
 def _gh(degree: int) -> tuple[Array, Array]:
     """Nodes ``z`` and weights ``w`` with ``E[f(Z)] ~ sum w f(z)`` for ``Z ~ N(0,1)``."""
-    t, w = hermite.hermgauss(degree)
+    with np.errstate(all="ignore"):  # large degrees underflow harmlessly in the far weights
+        t, w = hermite.hermgauss(degree)
     return np.sqrt(2.0) * t, w / np.sqrt(np.pi)
 
 
@@ -154,9 +157,9 @@ def dual_expectation(
     Closed form for ``phi'(z) = exp(-z^2/2)``: ``((1+a^2)(1+b^2) - a^2 b^2 rho^2)^{-1/2}``.
 
     >>> float(dual_expectation(0.3, "gaussian", 40))  # doctest: +ELLIPSIS
-    0.50566...
+    0.505721737...
     >>> float(1 / np.sqrt(4 - 0.3**2))  # doctest: +ELLIPSIS
-    0.50566...
+    0.505721737...
     """
     act = get_activation(activation)
     m = _check_degree(degree)

@@ -318,3 +318,16 @@ def corollary_6_6_bound(
     return (1.0 - np.asarray(eta) * np.asarray(cutoff) ** 2) ** np.asarray(tau) * np.asarray(
         info_norm
     ) + np.asarray(nuisance_norm)
+
+
+def psd_sqrt(A: ArrayLike) -> Array:
+    """Square root ``A^{1/2} = sum sqrt(lambda_i) u_i u_i^T`` of a symmetric PSD matrix (via ``eigh``).
+
+    Round-off negative eigenvalues (``> -PSD_RTOL * lambda_max``) are set to zero.
+    """
+    M = v.matrix("A", A)
+    lam, U = np.linalg.eigh((M + M.T) / 2)
+    scale = max(float(np.abs(lam).max()), np.finfo(float).tiny)
+    if lam.min() < -PSD_RTOL * scale:
+        raise ValueError(f"A must be PSD; smallest eigenvalue {lam.min():.3g}")
+    return (U * np.sqrt(np.clip(lam, 0.0, None))) @ U.T

@@ -1,0 +1,119 @@
+"""Command line of the calculator: ``bound`` and ``solve`` (also under ``jacobound``).
+
+Examples::
+
+    jacobound bound --list
+    jacobound bound 6.24 --alpha 0.3 --Gamma 2 --zeta 0.1 --delta 0.05 --k 4096 --n 1000 \
+        --K 10 --B 1 --X_norm 31.6 --y_info 30 --y_nuisance 10 --y_pinv 5
+    jacobound bound 6.24 ... --alpha 0.1,0.2,0.3          # a grid: comma-separated values
+    jacobound solve 6.24 --for k ...                      # smallest width meeting (6.89)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import formulas as F
+from .symbolic import latex, solve_for
+from .theorems import evaluate, list_theorems
+
+
+def _number(text: str) -> Any:
+    parts = [float(p) for p in text.split(",")]
+    return np.array(parts) if len(parts) > 1 else parts[0]
+
+
+def _params(key: str, argv: Sequence[str], extra: Sequence[str] = ()) -> tuple[dict[str, Any], argparse.Namespace]:
+    d = F.get(key)
+    p = argparse.ArgumentParser(prog=f"jacobound ... {d.key}", add_help=True)
+    for name in d.inputs:
+        p.add_argument(f"--{name}", type=_number, required=name not in extra)
+    for name in d.defaults:
+        p.add_argument(f"--{name}", type=_number, default=None)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--markdown", action="store_true", help="print the report as Markdown")
+    p.add_argument("--latex", action="store_true", help="also print the formulas in LaTeX")
+    ns = p.parse_args(list(argv))
+    vals = {name: getattr(ns, name) for name in (*d.inputs, *d.defaults)}
+    return {k: val for k, val in vals.items() if val is not None}, ns
+
+
+def cmd_bound(args: argparse.Namespace) -> int:
+    if args.list or not args.theorem:
+        for key, fn, title in list_theorems():
+            print(f"{key:<7} {fn:<14} {title}")
+        return 0
+    vals, ns = _params(args.theorem, args.params)
+    rep = evaluate(args.theorem, **vals)
+    if ns.json:
+        print(json.dumps(rep.to_dict(), indent=2))
+    elif ns.markdown:
+        print(rep._repr_markdown_())
+    else:
+        print(rep)
+    if ns.latex:
+        d = F.get(args.theorem)
+        print("\nformulas")
+        for name, expr in d.conclusions.items():
+            print(f"  {name} = {latex(expr)}")
+        for c in d.conditions:
+            print(f"  [{c.name}] {latex(c.relational)}")
+    return 0
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    vals, _ = _params(args.theorem, args.params, extra=(args.unknown,))
+    vals.pop(args.unknown, None)
+    sol = solve_for(args.theorem, args.unknown, goal=args.goal, extremum=args.extremum, **vals)
+    word = {"min": "smallest", "max": "largest"}[args.extremum or ("max" if args.unknown == "alpha" else "min")]
+    print(f"Theorem {F.get(args.theorem).key}: {word} {sol.unknown} with {sol.goal!r} satisfied: "
+          f"{sol.value:.6g}")
+    if sol.exact is not None:
+        print(f"  closed form of the boundary: {sol.unknown} = {sol.exact}")
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    """Register ``bound`` and ``solve`` on an ``argparse`` sub-parser collection."""
+    b = sub.add_parser("bound", help="evaluate a theorem and print its report",
+                       description="Evaluate a theorem; pass its inputs as --name value.")
+    b.add_argument("theorem", nargs="?", help="theorem key, e.g. 6.24, A.3, 6.19")
+    b.add_argument("--list", action="store_true", help="list the theorems")
+    b.set_defaults(func=cmd_bound, takes_params=True)
+    s = sub.add_parser("solve", help="solve for the smallest k / n or largest alpha meeting a goal")
+    s.add_argument("theorem")
+    s.add_argument("--for", dest="unknown", required=True, help="k, n, alpha, ...")
+    s.add_argument("--goal", default="width",
+                   help="a hypothesis name (default width), 'rigorous' or 'nonvacuous'")
+    s.add_argument("--extremum", choices=("min", "max"), default=None)
+    s.set_defaults(func=cmd_solve, takes_params=True)
+
+
+def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
+    """Parse and dispatch, turning ``ValueError`` into a one-line message and exit code 2."""
+    # The theorem's own inputs (--alpha, --k, ...) depend on the theorem: they are parsed later.
+    args, rest = parser.parse_known_args(argv)
+    if rest and not getattr(args, "takes_params", False):
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.params = rest
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 1
+    try:
+        return int(args.func(args))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bounds", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_commands(parser.add_subparsers(dest="command"))
+    return run(parser, argv)

@@ -1,0 +1,165 @@
+"""Mathematical facts about the information/nuisance split (Defs. 1.1, 5.2, 6.1; Lemmas 6.2-6.5)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bounds import InfoNuisance, corollary_6_6_bound, lemma_6_2
+
+from .strategies import matrices, split_and_vector
+
+
+@given(split_and_vector())
+def test_projections_are_complementary(data):
+    J, cutoff, v = data
+    s = InfoNuisance.from_jacobian(J, cutoff)
+    pi, pn = s.project_info(v), s.project_nuisance(v)
+    np.testing.assert_allclose(pi + pn, v, atol=1e-12)
+    assert abs(pi @ pn) <= 1e-10 * (1 + v @ v)
+    np.testing.assert_allclose(s.info_norm(v) ** 2 + s.nuisance_norm(v) ** 2, v @ v, rtol=1e-10)
+    np.testing.assert_allclose(np.linalg.norm(pi), s.info_norm(v), rtol=1e-10, atol=1e-12)
+
+
+@given(split_and_vector())
+def test_rank_counts_singular_values_at_least_cutoff(data):
+    J, cutoff, _ = data
+    s = InfoNuisance.from_jacobian(J, cutoff)
+    sv = np.linalg.svd(J, compute_uv=False)
+    assert s.rank == int(np.sum(sv >= cutoff * (1 - 1e-12))) or s.rank == int(np.sum(sv >= cutoff))
+
+
+def test_singular_value_equal_to_cutoff_is_information():
+    s = InfoNuisance.from_jacobian(np.diag([3.0, 2.0, 1.0]), cutoff=2.0)
+    assert s.rank == 2
+
+
+@given(split_and_vector())
+def test_pinv_norm_matches_numpy_pinv(data):
+    J, cutoff, v = data
+    s = InfoNuisance.from_jacobian(J, cutoff)
+    U, sv, Vt = np.linalg.svd(J, full_matrices=False)
+    r = s.rank
+    J_I = (U[:, :r] * sv[:r]) @ Vt[:r]
+    expected = np.linalg.norm(np.linalg.pinv(J_I, rcond=1e-13) @ v)
+    np.testing.assert_allclose(s.pinv_norm(v), expected, rtol=1e-7)
+
+
+@given(split_and_vector(), st.floats(1.0, 20.0))
+def test_lemma_6_2_inequalities(data, Gamma):
+    J, cutoff, v = data
+    s = InfoNuisance.from_jacobian(J, cutoff)
+    rep = lemma_6_2(s, v, Gamma=Gamma)
+    assert all(bool(c.holds) for c in rep.conditions), rep
+
+
+@given(split_and_vector(), st.floats(1.0, 20.0))
+def test_early_stopping_value_is_Gamma_lipschitz(data, Gamma):
+    """Eq. (6.76): B(v) is a weighted norm with weights <= max(1, Gamma)."""
+    J, cutoff, v = data
+    s = InfoNuisance.from_jacobian(J, cutoff)
+    w = np.random.default_rng(1).standard_normal(v.shape)
+    lhs = abs(s.early_stopping_value(v, Gamma) - s.early_stopping_value(w, Gamma))
+    assert lhs <= Gamma * np.linalg.norm(v - w) * (1 + 1e-10)
+    # even
+    np.testing.assert_allclose(s.early_stopping_value(-v, Gamma), s.early_stopping_value(v, Gamma))
+
+
+@given(split_and_vector(), st.floats(1.0, 5.0))
+def test_distance_bounded_by_pinv_plus_nuisance(data, Gamma):
+    """Definition 6.1: D <= ||J_I^+ r0|| + (Gamma/alpha) ||Pi_N r0||."""
+    J, cutoff, v = data
+    s = InfoNuisance.from_jacobian(J, cutoff)
+    D = s.early_stopping_distance(v, Gamma)
+    assert D <= s.pinv_norm(v) + Gamma / cutoff * s.nuisance_norm(v) + 1e-10 * (1 + D)
+
+
+@given(split_and_vector(), st.integers(0, 30), st.floats(0.05, 1.0))
+def test_lemma_6_5_closed_form_equals_iteration(data, tau, frac):
+    J, cutoff, r0 = data
+    s = InfoNuisance.from_jacobian(J, cutoff)
+    eta = frac / s.lambda_1**2
+    r = r0.copy()
+    G = J @ J.T
+    for _ in range(tau):
+        r = r - eta * G @ r
+    np.testing.assert_allclose(s.linearized_residual(r0, eta, tau), r, atol=1e-9 * (1 + np.linalg.norm(r0)))
+    tot, info, nuis = s.linearized_residual_norms(r0, eta, [tau])
+    np.testing.assert_allclose(tot[0], np.linalg.norm(r), rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(info[0], s.info_norm(r), rtol=1e-8, atol=1e-12)
+
+
+@given(split_and_vector(), st.integers(0, 50), st.floats(0.05, 1.0))
+def test_corollary_6_6(data, tau, frac):
+    J, cutoff, r0 = data
+    s = InfoNuisance.from_jacobian(J, cutoff)
+    eta = frac / s.lambda_1**2
+    lhs = np.linalg.norm(s.linearized_residual(r0, eta, tau))
+    rhs = corollary_6_6_bound(s.info_norm(r0), s.nuisance_norm(r0), eta, cutoff, tau)
+    assert lhs <= rhs * (1 + 1e-10) + 1e-12
+
+
+@given(st.integers(0, 2**31 - 1), st.integers(1, 4), st.integers(2, 8))
+def test_kron_split_equals_dense_split(seed, K, n):
+    """I_K (x) A handled through kron=K matches the dense nK x nK eigendecomposition."""
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((n, n + 2))
+    G = A @ A.T
+    lam, U = np.linalg.eigh(G)
+    cutoff = float(np.sqrt(lam.max())) * 0.5
+    kron = InfoNuisance.from_eigh(lam, U, cutoff, kron=K)
+    dense = InfoNuisance.from_gram(np.kron(np.eye(K), G), cutoff)
+    v = rng.standard_normal(n * K)
+    assert kron.rank == dense.rank
+    for f in ("info_norm", "nuisance_norm", "pinv_norm"):
+        np.testing.assert_allclose(getattr(kron, f)(v), getattr(dense, f)(v), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(kron.early_stopping_value(v, 3.0), dense.early_stopping_value(v, 3.0), rtol=1e-9)
+
+
+@given(matrices(max_rows=10, max_cols=20))
+def test_partial_basis_gives_upper_bound(J):
+    """Top-r eigenpairs only: norms exact, B an upper bound (tail bounded by the last eigenvalue)."""
+    G = J @ J.T
+    lam, U = np.linalg.eigh(G)
+    lam, U = np.clip(lam[::-1], 0.0, None), U[:, ::-1]
+    m = max(1, len(lam) // 2)
+    tail = float(lam[m]) if m < len(lam) else 0.0
+    if lam[m - 1] <= max(1e-12, tail * (1 + 1e-6)):
+        return  # no gap between the kept and the dropped eigenvalues
+    cutoff = float(np.sqrt(lam[m - 1]))
+    full = InfoNuisance.from_eigh(lam, U, cutoff)
+    part = InfoNuisance.from_eigh(lam[:m], U[:, :m], cutoff, tail_bound=tail)
+    v = np.random.default_rng(0).standard_normal(J.shape[0])
+    np.testing.assert_allclose(part.nuisance_norm(v), full.nuisance_norm(v), rtol=1e-9, atol=1e-12)
+    assert part.early_stopping_value(v, 2.0) >= full.early_stopping_value(v, 2.0) * (1 - 1e-10)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(J=np.eye(3), cutoff=0.0), "cutoff"),
+        (dict(J=np.eye(3), cutoff=2.0), "cutoff"),
+        (dict(J=np.eye(3), cutoff=-1.0), "cutoff"),
+        (dict(J=np.array([[np.nan, 1.0]]), cutoff=0.5), "finite"),
+        (dict(J=np.ones(3), cutoff=0.5), "2-d"),
+    ],
+)
+def test_bad_split_inputs(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        InfoNuisance.from_jacobian(kwargs["J"], kwargs["cutoff"])
+
+
+def test_bad_vectors_and_grams():
+    s = InfoNuisance.from_jacobian(np.eye(3), 0.5)
+    with pytest.raises(ValueError, match="length 3"):
+        s.info_norm(np.ones(4))
+    with pytest.raises(ValueError, match="finite"):
+        s.info_norm(np.array([1.0, np.nan, 0.0]))
+    with pytest.raises(ValueError, match="PSD"):
+        InfoNuisance.from_gram(np.diag([1.0, -1.0]), 0.5)
+    with pytest.raises(ValueError, match="symmetric"):
+        InfoNuisance.from_gram(np.array([[1.0, 0.5], [0.0, 1.0]]), 0.5)
+    with pytest.raises(ValueError, match="Gamma"):
+        s.early_stopping_value(np.ones(3), 0.0)
