@@ -1,0 +1,77 @@
+"""Device and dtype handling, and the torch versions of the activations of :mod:`bounds.kernels`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from bounds.kernels import ACTIVATIONS
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` gives CUDA when available, else CPU; ``"cuda"`` without CUDA is an error."""
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:i]', got {device!r}")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} requested but CUDA is not available")
+    return torch.device(device)
+
+
+def resolve_dtype(dtype: str | torch.dtype) -> torch.dtype:
+    """``"float64"`` (default everywhere) or ``"float32"`` (training speed only)."""
+    table = {"float64": torch.float64, "float32": torch.float32}
+    if isinstance(dtype, torch.dtype):
+        if dtype not in table.values():
+            raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+        return dtype
+    if dtype not in table:
+        raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
+    return table[dtype]
+
+
+def to_numpy(t: torch.Tensor) -> np.ndarray:
+    """A float64 numpy copy (for calls into :mod:`bounds`)."""
+    return t.detach().to("cpu", torch.float64).numpy()
+
+
+@dataclass(frozen=True)
+class TorchActivation:
+    """``phi``, ``phi'`` and ``phi''`` on tensors, with the bound ``B`` of the numpy twin."""
+
+    name: str
+    phi: Callable[[torch.Tensor], torch.Tensor]
+    dphi: Callable[[torch.Tensor], torch.Tensor]
+    ddphi: Callable[[torch.Tensor], torch.Tensor]
+    B: float
+
+
+def _sig_prime(z: torch.Tensor) -> torch.Tensor:
+    s = torch.sigmoid(z)
+    return s * (1 - s)
+
+
+_SQRT_HALF_PI = float(np.sqrt(np.pi / 2))
+_TORCH = {
+    "softplus": (torch.nn.functional.softplus, torch.sigmoid, _sig_prime),
+    "gaussian": (
+        lambda z: _SQRT_HALF_PI * torch.erf(z / np.sqrt(2.0)),
+        lambda z: torch.exp(-(z**2) / 2),
+        lambda z: -z * torch.exp(-(z**2) / 2),
+    ),
+}
+
+
+def torch_activation(name: str) -> TorchActivation:
+    """The torch twin of ``bounds.kernels.ACTIVATIONS[name]`` (smooth activations only)."""
+    if name not in _TORCH:
+        raise ValueError(f"activation must be one of {sorted(_TORCH)} (smooth, as the theorems "
+                         f"require), got {name!r}")
+    phi, dphi, ddphi = _TORCH[name]
+    return TorchActivation(name, phi, dphi, ddphi, ACTIVATIONS[name].B)

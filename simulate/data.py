@@ -1,0 +1,239 @@
+"""Data models: the Gaussian mixture of Definition 2.4, label corruption, the linear model of
+Section 5.1, and real data shipped in a package (scikit-learn's digits).
+
+Every classification dataset is a :class:`Dataset` with one-hot labels, separate train and test
+sets, and (unless asked otherwise) unit-norm rows, as the theorems assume (spec I-14).  All
+randomness comes from ``numpy.random.default_rng(seed)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Train/test split with one-hot labels (float64 numpy arrays).
+
+    Attributes
+    ----------
+    X_train, X_test : ndarray, shape (n, d), (n_test, d)
+    y_train, y_test : ndarray, shape (n, K), (n_test, K), one-hot
+    meta : dict
+        Model parameters (centres ``M``, cluster ids, corruption mask, ...).
+    """
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return int(self.X_train.shape[0])
+
+    @property
+    def K(self) -> int:
+        return int(self.y_train.shape[1])
+
+    @property
+    def d(self) -> int:
+        return int(self.X_train.shape[1])
+
+
+def _check_pos_int(name: str, value: Any, minimum: int = 1) -> int:
+    if not (isinstance(value, int | np.integer) and value >= minimum):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _normalize(X: np.ndarray) -> np.ndarray:
+    return X / np.linalg.norm(X, axis=1, keepdims=True)
+
+
+def mixture_centers(K: int, C: int, d: int, rng: np.random.Generator,
+                    min_distance: float | None = None, max_tries: int = 10_000) -> np.ndarray:
+    """``KC`` unit-norm centres (rows, class-major: row ``l*C + c`` is cluster ``(l, c)``).
+
+    With ``min_distance`` every pair is at least that far apart (rejection sampling); an
+    impossible request raises ``ValueError`` after ``max_tries`` draws.
+    """
+    m = K * C
+    if min_distance is None:
+        return _normalize(rng.standard_normal((m, d)))
+    if not (0 <= min_distance <= 2):
+        raise ValueError(f"min_distance must lie in [0, 2] for unit vectors, got {min_distance}")
+    centers: list[np.ndarray] = []
+    tries = 0
+    while len(centers) < m:
+        tries += 1
+        if tries > max_tries:
+            raise ValueError(f"could not place {m} unit centres in R^{d} with min_distance="
+                             f"{min_distance}; lower it or raise d")
+        c = _normalize(rng.standard_normal((1, d)))[0]
+        if all(np.linalg.norm(c - o) >= min_distance for o in centers):
+            centers.append(c)
+    return np.array(centers)
+
+
+def gaussian_mixture(
+    n: int, n_test: int, *, K: int, C: int, d: int, sigma: float, seed: int,
+    min_distance: float | None = None, normalize: bool = True,
+) -> Dataset:
+    """Definition 2.4: ``KC`` clusters, uniform assignment, ``x ~ N(mu, sigma^2 I_d / d)``, label ``e_l``.
+
+    ``normalize=True`` rescales every input to unit norm (the theorems' assumption, spec I-14);
+    the centres stay unit-norm either way.  ``meta`` holds ``centers`` (KC x d) and the cluster
+    ids of train and test points.
+    """
+    n, n_test = _check_pos_int("n", n), _check_pos_int("n_test", n_test)
+    K, C, d = _check_pos_int("K", K), _check_pos_int("C", C), _check_pos_int("d", d)
+    if not (np.isfinite(sigma) and sigma >= 0):
+        raise ValueError(f"sigma must be >= 0, got {sigma!r}")
+    rng = np.random.default_rng(seed)
+    M = mixture_centers(K, C, d, rng, min_distance)
+
+    def draw(m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        cl = rng.integers(0, K * C, m)
+        X = M[cl] + sigma / np.sqrt(d) * rng.standard_normal((m, d))
+        return (_normalize(X) if normalize else X), np.eye(K)[cl // C], cl
+
+    Xtr, ytr, ctr = draw(n)
+    Xte, yte, cte = draw(n_test)
+    return Dataset(Xtr, ytr, Xte, yte, {"centers": M, "clusters_train": ctr, "clusters_test": cte,
+                                        "K": K, "C": C, "sigma": sigma, "normalized": normalize})
+
+
+def corrupt_labels(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Switch a ``fraction`` of the one-hot labels to a *different* class, uniformly (App. C.2).
+
+    Returns the new labels and the boolean mask of corrupted rows.  ``round(fraction * n)`` rows
+    are chosen without replacement.
+    """
+    if not (0.0 <= fraction <= 1.0):
+        raise ValueError(f"fraction must lie in [0, 1], got {fraction!r}")
+    n, K = y.shape
+    if K < 2 and fraction > 0:
+        raise ValueError("label corruption needs K >= 2 classes")
+    rng = np.random.default_rng(seed)
+    m = int(round(fraction * n))
+    idx = rng.choice(n, size=m, replace=False)
+    labels = y.argmax(axis=1)
+    shift = rng.integers(1, K, size=m) if m else np.zeros(0, dtype=int)
+    new = labels.copy()
+    new[idx] = (labels[idx] + shift) % K
+    mask = np.zeros(n, dtype=bool)
+    mask[idx] = True
+    return np.eye(K)[new], mask
+
+
+@dataclass(frozen=True, eq=False)
+class LinearModel:
+    """Section 5.1: ``X = Xbar + Z``, ``y = Xbar w* + z``, ``Xbar = U S V^T`` of rank ``r``.
+
+    ``Z`` has i.i.d. N(0, sigma_x^2/n) entries and ``z`` i.i.d. N(0, sigma_y^2/n) (spec R42).
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    Xbar: np.ndarray
+    ybar: np.ndarray
+    U: np.ndarray
+    w_star: np.ndarray
+    sigma_x: float
+    sigma_y: float
+
+    @property
+    def n(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def r(self) -> int:
+        return int(self.U.shape[1])
+
+    def population_losses(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``E L``, ``E L_I``, ``E L_N`` of Section 5.1 for each column of ``w`` (d x m).
+
+        ``E L_I = ½||Xbar w - ybar||^2 + (r/2n)(sigma_x^2 ||w||^2 + sigma_y^2)`` and
+        ``E L_N = ½(1 - r/n)(sigma_x^2 ||w||^2 + sigma_y^2)``.
+        """
+        W = w.reshape(w.shape[0], -1)
+        fit = 0.5 * np.sum((self.Xbar @ W - self.ybar[:, None]) ** 2, axis=0)
+        noise = self.sigma_x**2 * np.sum(W**2, axis=0) + self.sigma_y**2
+        rn = self.r / self.n
+        L_I = fit + 0.5 * rn * noise
+        L_N = 0.5 * (1 - rn) * noise
+        return L_I + L_N, L_I, L_N
+
+    def resample(self, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """A fresh ``(X, y)`` with the same ``Xbar``, ``ybar`` (for Monte Carlo of the population loss)."""
+        rng = np.random.default_rng(seed)
+        n, d = self.X.shape
+        X = self.Xbar + self.sigma_x / np.sqrt(n) * rng.standard_normal((n, d))
+        y = self.ybar + self.sigma_y / np.sqrt(n) * rng.standard_normal(n)
+        return X, y
+
+
+def linear_model(n: int = 200, d: int = 500, r: int = 5, sigma_x: float = 0.2,
+                 sigma_y: float = 2.0, *, seed: int, w_star_norm: float | None = None) -> LinearModel:
+    """The Fig. 8 model: ``U``, ``V`` uniformly random orthonormal, ``S = I_r``.
+
+    The paper leaves ``w*`` unspecified; we take ``w* = V g`` with ``g ~ N(0, I_r)`` rescaled so
+    that ``||w*|| = w_star_norm`` (default ``sqrt(n)``, which makes ``||ybar|| = sqrt(n)`` like
+    one-hot labels).
+    """
+    n, d, r = _check_pos_int("n", n), _check_pos_int("d", d), _check_pos_int("r", r)
+    if not r <= n <= d:
+        raise ValueError(f"need r <= n <= d (rank-r signal, overparameterised), got r={r}, n={n}, d={d}")
+    for name, val in (("sigma_x", sigma_x), ("sigma_y", sigma_y)):
+        if not (np.isfinite(val) and val >= 0):
+            raise ValueError(f"{name} must be >= 0, got {val!r}")
+    rng = np.random.default_rng(seed)
+    U = np.linalg.qr(rng.standard_normal((n, r)))[0]
+    Vm = np.linalg.qr(rng.standard_normal((d, r)))[0]
+    Xbar = U @ Vm.T
+    g = rng.standard_normal(r)
+    w_star = Vm @ (g / np.linalg.norm(g) * (w_star_norm if w_star_norm is not None else np.sqrt(n)))
+    ybar = Xbar @ w_star
+    X = Xbar + sigma_x / np.sqrt(n) * rng.standard_normal((n, d))
+    y = ybar + sigma_y / np.sqrt(n) * rng.standard_normal(n)
+    return LinearModel(X, y, Xbar, ybar, U, w_star, sigma_x, sigma_y)
+
+
+def digits(n_train: int, n_test: int, seed: int) -> Dataset:
+    """scikit-learn's 8x8 digits (1797 images, 10 classes, shipped inside the package).
+
+    Rows are centred by the training mean and normalised to unit norm; train and test are
+    disjoint random subsets.
+    """
+    from sklearn.datasets import load_digits  # local: the data ships with scikit-learn
+
+    n_train, n_test = _check_pos_int("n_train", n_train), _check_pos_int("n_test", n_test)
+    data = load_digits()
+    X, labels = data.data.astype(np.float64), data.target
+    if n_train + n_test > X.shape[0]:
+        raise ValueError(f"n_train + n_test must be <= {X.shape[0]} for digits, got {n_train + n_test}")
+    perm = np.random.default_rng(seed).permutation(X.shape[0])
+    tr, te = perm[:n_train], perm[n_train:n_train + n_test]
+    mean = X[tr].mean(axis=0)
+    Y = np.eye(10)[labels]
+    return Dataset(_normalize(X[tr] - mean), Y[tr], _normalize(X[te] - mean), Y[te],
+                   {"name": "digits"})
+
+
+def load(name: str, n_train: int, n_test: int, seed: int, **kwargs: Any) -> Dataset:
+    """One interface for every classification dataset: ``"mixture"`` or ``"digits"``.
+
+    ``mixture`` takes ``K, C, d, sigma`` and optional ``min_distance``, ``normalize``.
+    """
+    if name == "mixture":
+        return gaussian_mixture(n_train, n_test, seed=seed, **kwargs)
+    if name == "digits":
+        if kwargs:
+            raise ValueError(f"digits takes no options, got {sorted(kwargs)}")
+        return digits(n_train, n_test, seed)
+    raise ValueError(f"dataset must be 'mixture' or 'digits', got {name!r}")

@@ -1,0 +1,48 @@
+"""Helpers shared by experiments."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..backend import resolve_device
+from ..data import Dataset
+
+
+def tensors(ds: Dataset, device: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(X_train, y_train, X_test, y_test)`` as float64 tensors on ``device``."""
+    dev = resolve_device(device)
+    as_t = lambda a: torch.as_tensor(a, dtype=torch.float64, device=dev)  # noqa: E731
+    return as_t(ds.X_train), as_t(ds.y_train), as_t(ds.X_test), as_t(ds.y_test)
+
+
+def spectral_norm(X: np.ndarray) -> float:
+    from bounds import spectral_norm as sn
+
+    return sn(X)
+
+
+def status(rep: object) -> str:
+    """``rigorous``/``not rigorous``/``informal`` plus ``vacuous`` for a bounds report."""
+    r = rep  # type: ignore[assignment]
+    word = "informal" if r.informal else ("rigorous" if bool(r.rigorous) else "not rigorous")  # type: ignore[attr-defined]
+    return word + (", vacuous" if bool(r.vacuous) else "")  # type: ignore[attr-defined]
+
+
+def classification_dataset(name: str, n: int, n_test: int, seed: int, *, K: int, C: int, d: int,
+                           sigma: float) -> Dataset:
+    """``mixture`` (Definition 2.4, unit-norm rows) or ``digits`` behind one call."""
+    from ..data import load
+
+    if name == "mixture":
+        return load("mixture", n, n_test, seed, K=K, C=C, d=d, sigma=sigma)
+    return load(name, n, n_test, seed)
+
+
+def default_info_rank(ds: Dataset, info_rank: int) -> int:
+    """``info_rank`` if positive, else ``K^2 C`` for the mixture (Theorem A.1) and 50 otherwise."""
+    if info_rank > 0:
+        return info_rank
+    if "C" in ds.meta:
+        return int(ds.K * ds.K * ds.meta["C"])
+    return 50

@@ -1,0 +1,184 @@
+"""The one-hidden-layer network x -> V phi(W x) of eq. (1.1) with closed-form Jacobian operations.
+
+With ``D = phi'(X W^T)`` (n x k) and class-major vectors (spec §1.2):
+
+* ``J dW``  (6.27): class ``l``, sample ``i``: ``sum_s V[l,s] D[i,s] <dW_s, x_i>``
+  = ``((D ⊙ (X dW^T)) V^T)^T``;
+* ``J^T u`` (6.29): ``sum_l diag(v_l) phi'(W X^T) diag(u_l) X`` = ``((U^T V) ⊙ D)^T X``;
+* ``J J^T``: all ``K^2`` blocks at once, ``(Q Q^T) ⊙ (1_{KxK} ⊗ X X^T)`` with
+  ``Q = [D diag(v_1); ...; D diag(v_K)]`` (Lemma 6.11's block formula);
+* the gradient of (1.2) is ``J^T r``.
+
+No autograd in these paths; tests compare each with ``torch.func``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from bounds.formulas import STEP_SHALLOW
+from bounds.theorems import evaluate_expression, nu_random_init
+
+from .backend import TorchActivation, resolve_device, resolve_dtype, torch_activation
+
+
+@dataclass(frozen=True, eq=False)
+class ShallowNet:
+    """``f(x; W) = V phi(W x)`` with ``W`` (k x d) trained and ``V`` (K x k) fixed.
+
+    Tensors share one device and dtype.  All methods are pure: they return new tensors.
+    """
+
+    W: torch.Tensor
+    V: torch.Tensor
+    activation: str = "softplus"
+
+    def __post_init__(self) -> None:
+        if self.W.ndim != 2 or self.V.ndim != 2 or self.V.shape[1] != self.W.shape[0]:
+            raise ValueError(
+                f"W must be (k, d) and V (K, k) with matching k; got W {tuple(self.W.shape)}, "
+                f"V {tuple(self.V.shape)}"
+            )
+        if self.W.device != self.V.device or self.W.dtype != self.V.dtype:
+            raise ValueError("W and V must share device and dtype")
+        torch_activation(self.activation)
+
+    @property
+    def act(self) -> TorchActivation:
+        return torch_activation(self.activation)
+
+    @property
+    def k(self) -> int:
+        return int(self.W.shape[0])
+
+    @property
+    def d(self) -> int:
+        return int(self.W.shape[1])
+
+    @property
+    def K(self) -> int:
+        return int(self.V.shape[0])
+
+    def with_W(self, W: torch.Tensor) -> ShallowNet:
+        return ShallowNet(W, self.V, self.activation)
+
+    def _check_X(self, X: torch.Tensor) -> None:
+        if X.ndim != 2 or X.shape[1] != self.d:
+            raise ValueError(f"X must be (n, {self.d}), got {tuple(X.shape)}")
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """Outputs ``V phi(W x_i)`` as an (n, K) matrix."""
+        self._check_X(X)
+        return self.act.phi(X @ self.W.T) @ self.V.T
+
+    # ------------------------------------------------------------------ Jacobian, (6.27)-(6.29)
+    def jvp(self, X: torch.Tensor, dW: torch.Tensor) -> torch.Tensor:
+        """``J(W) vect(dW)`` as a (K, n) matrix (row l = class l; flatten for class-major)."""
+        self._check_X(X)
+        D = self.act.dphi(X @ self.W.T)
+        return ((D * (X @ dW.T)) @ self.V.T).T
+
+    def vjp(self, X: torch.Tensor, U: torch.Tensor) -> torch.Tensor:
+        """``mat(J(W)^T u)`` (k x d) for ``u`` given as a (K, n) matrix, eq. (6.29)."""
+        self._check_X(X)
+        if U.shape != (self.K, X.shape[0]):
+            raise ValueError(f"U must be (K, n) = ({self.K}, {X.shape[0]}), got {tuple(U.shape)}")
+        D = self.act.dphi(X @ self.W.T)
+        return ((U.T @ self.V) * D).T @ X
+
+    def gram(self, X: torch.Tensor) -> torch.Tensor:
+        """``J(W) J(W)^T`` (nK x nK, class-major): one product ``Q Q^T`` and a Hadamard."""
+        self._check_X(X)
+        n = X.shape[0]
+        D = self.act.dphi(X @ self.W.T)
+        Q = (D[None, :, :] * self.V[:, None, :]).reshape(self.K * n, self.k)
+        G = Q @ Q.T
+        G.mul_((X @ X.T).repeat(self.K, self.K))
+        return G
+
+    def jacobian_distance(self, other: ShallowNet, X: torch.Tensor) -> float:
+        """``||J(W) - J(W')||`` (spectral) for two networks sharing ``V``, without forming J.
+
+        ``J(W) - J(W')`` has the structure of (6.28) with ``phi'(XW^T) - phi'(XW'^T)`` in place of
+        ``D``, so its Gram is one product ``dQ dQ^T`` with a Hadamard factor (no cancellation).
+        """
+        self._check_X(X)
+        n = X.shape[0]
+        dD = self.act.dphi(X @ self.W.T) - other.act.dphi(X @ other.W.T)
+        dQ = (dD[None] * self.V[:, None, :]).reshape(self.K * n, self.k)
+        M = (dQ @ dQ.T).mul_((X @ X.T).repeat(self.K, self.K))
+        return float(torch.linalg.eigvalsh(M)[-1].clamp_min(0).sqrt())
+
+    def jacobian(self, X: torch.Tensor) -> torch.Tensor:
+        """The explicit Jacobian (nK x kd), class-major rows, ``vect`` stacking rows of W (6.28).
+
+        Memory ``n K k d``: for tests and small problems only.
+        """
+        self._check_X(X)
+        D = self.act.dphi(X @ self.W.T)  # n x k
+        blocks = [(D * self.V[l])[:, :, None] * X[:, None, :] for l in range(self.K)]
+        return torch.cat([b.reshape(X.shape[0], -1) for b in blocks])
+
+    def residual(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+        """``f(W) - y`` as an (n, K) matrix; ``.T.reshape(-1)`` gives the class-major vector."""
+        return self.forward(X) - Y
+
+    def gradient(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+        """``mat(grad L(W)) = mat(J^T r)`` for ``L = ½ ||f(W) - y||^2`` (1.2)."""
+        return self.vjp(X, self.residual(X, Y).T)
+
+
+def gd_step(net: ShallowNet, X: torch.Tensor, Y: torch.Tensor, eta: float) -> tuple[ShallowNet, torch.Tensor]:
+    """One full-batch GD step (1.5) with the closed-form gradient.
+
+    Computes ``Z = X W^T`` once and reuses it for ``phi`` and ``phi'``: two large products
+    (``X W^T`` and ``M^T X``) plus two thin ones with ``V``.  Returns the new network and the
+    residual (n x K) *before* the step.
+    """
+    Z = X @ net.W.T
+    R = net.act.phi(Z) @ net.V.T - Y
+    M = (R @ net.V).mul_(net.act.dphi(Z))
+    return net.with_W(net.W - eta * (M.T @ X)), R
+
+
+def nu_for_random_init(zeta: float, K: int, B: float = 1.0) -> float:
+    """``nu = zeta / (50 B sqrt(log 2K))``, eq. (6.67) (from :mod:`bounds`)."""
+    return float(nu_random_init(zeta=zeta, K=K, B=B))
+
+
+def init_random(
+    k: int,
+    d: int,
+    K: int,
+    nu: float,
+    seed: int,
+    *,
+    activation: str = "softplus",
+    device: str | torch.device = "auto",
+    dtype: str | torch.dtype = "float64",
+) -> ShallowNet:
+    """Initialisation of Theorems 6.23-6.25: ``W0`` i.i.d. N(0, 1); ``V`` Rademacher x ``nu/sqrt(kK)``.
+
+    Drawn with numpy's ``default_rng(seed)`` in float64, so every device starts from the same
+    numbers.
+    """
+    for name, val in (("k", k), ("d", d), ("K", K)):
+        if not (isinstance(val, int | np.integer) and val >= 1):
+            raise ValueError(f"{name} must be a positive integer, got {val!r}")
+    if not (np.isfinite(nu) and nu > 0):
+        raise ValueError(f"nu must be positive and finite, got {nu!r}")
+    rng = np.random.default_rng(seed)
+    W0 = rng.standard_normal((k, d))
+    V = rng.choice([-1.0, 1.0], size=(K, k)) * nu / np.sqrt(k * K)
+    dev, dt = resolve_device(device), resolve_dtype(dtype)
+    return ShallowNet(torch.as_tensor(W0, device=dev, dtype=dt),
+                      torch.as_tensor(V, device=dev, dtype=dt), activation)
+
+
+def lipschitz_step(nu: float, B: float, X_norm: float) -> float:
+    """Largest step ``1/(nu^2 B^2 ||X||^2)`` of Lemmas 6.19-6.25 (``beta = nu B ||X||``, Lemma 6.10)."""
+    return float(evaluate_expression(STEP_SHALLOW, {"nu": nu, "B": B, "X_norm": X_norm}))

@@ -1,0 +1,166 @@
+"""Full-batch gradient descent (1.5) on the squared loss (1.2), with a recorder.
+
+Every ``record_every`` steps the recorder stores the training loss ``½||r_tau||^2``, ``||r_tau||``,
+test loss and classification errors (2.1), ``||W_tau - W_0||_F`` and ``||W_tau - W_0||_{2,inf}``,
+and optionally the residual vectors themselves (class-major), so that their information /
+nuisance energies can be computed afterwards on any reference split (``Sigma(X)^{1/2}``,
+``J(W_0)``, ``J(W_tau)``) without training twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from bounds.spectral import InfoNuisance
+
+from .backend import to_numpy
+from .model import ShallowNet, gd_step
+
+
+class TrainingDiverged(RuntimeError):
+    """Raised when the loss becomes non-finite or rises above its initial value."""
+
+
+@dataclass(frozen=True, eq=False)
+class History:
+    """Recorded series (numpy, float64), one entry per recorded step.
+
+    ``residuals`` / ``test_residuals`` are (records, nK) class-major vectors when requested.
+    """
+
+    steps: np.ndarray
+    train_loss: np.ndarray
+    residual_norm: np.ndarray
+    train_error: np.ndarray
+    test_loss: np.ndarray | None
+    test_error: np.ndarray | None
+    W_frobenius: np.ndarray
+    W_rows: np.ndarray
+    W_final: np.ndarray
+    residuals: np.ndarray | None = None
+    test_residuals: np.ndarray | None = None
+
+    def energies(self, split: InfoNuisance, which: str = "train") -> tuple[np.ndarray, np.ndarray]:
+        """``(||Pi_I r_tau||, ||Pi_N r_tau||)`` for every recorded ``tau`` on ``split``."""
+        R = self.residuals if which == "train" else self.test_residuals
+        if R is None:
+            raise ValueError(f"{which} residuals were not stored; train with store_residuals=True")
+        return split.info_norm(R), split.nuisance_norm(R)
+
+    def series(self) -> dict[str, list[float]]:
+        """Scalar curves as lists (for JSON/CSV)."""
+        out = {"step": self.steps.tolist(), "train_loss": self.train_loss.tolist(),
+               "residual_norm": self.residual_norm.tolist(), "train_error": self.train_error.tolist(),
+               "W_frobenius": self.W_frobenius.tolist(), "W_rows": self.W_rows.tolist()}
+        if self.test_loss is not None and self.test_error is not None:
+            out["test_loss"] = self.test_loss.tolist()
+            out["test_error"] = self.test_error.tolist()
+        return out
+
+
+def classification_error(F: torch.Tensor, Y: torch.Tensor) -> float:
+    """Fraction of rows with ``argmax f != argmax y`` (eq. 2.1, empirical)."""
+    return float((F.argmax(dim=1) != Y.argmax(dim=1)).double().mean())
+
+
+def train(
+    net: ShallowNet,
+    X: torch.Tensor,
+    Y: torch.Tensor,
+    *,
+    eta: float,
+    steps: int,
+    record_every: int = 1,
+    X_test: torch.Tensor | None = None,
+    Y_test: torch.Tensor | None = None,
+    store_residuals: bool = False,
+    step_bound: float | None = None,
+    progress: bool = True,
+    desc: str = "GD",
+) -> tuple[ShallowNet, History]:
+    """Run ``steps`` iterations of ``W <- W - eta J^T r`` from ``net``.
+
+    Parameters
+    ----------
+    eta : float
+        Step size (> 0).  ``step_bound`` (e.g. ``1/(nu^2 B^2 ||X||^2)``) is only used in the
+        divergence message.
+    record_every : int
+        Record at steps 0, record_every, 2 record_every, ... and at ``steps``.
+
+    Raises
+    ------
+    TrainingDiverged
+        If the loss becomes non-finite or exceeds its initial value (relative slack 1e-9).
+    """
+    if not (np.isfinite(eta) and eta > 0):
+        raise ValueError(f"eta must be positive and finite, got {eta!r}")
+    if not (isinstance(steps, int) and steps >= 0):
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    if not (isinstance(record_every, int) and record_every >= 1):
+        raise ValueError(f"record_every must be a positive integer, got {record_every!r}")
+    if Y.shape != (X.shape[0], net.K):
+        raise ValueError(f"Y must be (n, K) = ({X.shape[0]}, {net.K}), got {tuple(Y.shape)}")
+    has_test = X_test is not None and Y_test is not None
+    W0 = net.W.clone()
+    rec: dict[str, list[float]] = {k: [] for k in (
+        "step", "loss", "rnorm", "err", "tloss", "terr", "wf", "wr")}
+    res: list[np.ndarray] = []
+    tres: list[np.ndarray] = []
+    loss0: float | None = None
+
+    def record(t: int, cur: ShallowNet, R: torch.Tensor) -> None:
+        rn = float(torch.linalg.vector_norm(R))
+        rec["step"].append(t)
+        rec["loss"].append(0.5 * rn**2)
+        rec["rnorm"].append(rn)
+        rec["err"].append(classification_error(R + Y, Y))
+        dW = cur.W - W0
+        rec["wf"].append(float(torch.linalg.matrix_norm(dW)))
+        rec["wr"].append(float(torch.linalg.vector_norm(dW, dim=1).max()))
+        if store_residuals:
+            res.append(to_numpy(R.T.reshape(-1)))
+        if has_test:
+            assert X_test is not None and Y_test is not None
+            Ft = cur.forward(X_test)
+            Rt = Ft - Y_test
+            rec["tloss"].append(0.5 * float(torch.linalg.vector_norm(Rt)) ** 2)
+            rec["terr"].append(classification_error(Ft, Y_test))
+            if store_residuals:
+                tres.append(to_numpy(Rt.T.reshape(-1)))
+
+    cur = net
+    bar = tqdm(range(steps + 1), desc=desc, disable=not progress, leave=False)
+    for t in bar:
+        if t == steps:
+            R = cur.residual(X, Y)
+            new = cur
+        else:
+            new, R = gd_step(cur, X, Y, eta)
+        loss = 0.5 * float(torch.linalg.vector_norm(R)) ** 2
+        if loss0 is None:
+            loss0 = loss
+        if not np.isfinite(loss) or loss > loss0 * (1 + 1e-9) + 1e-300:
+            hint = f" (theory's stable range: eta <= {step_bound:.4g})" if step_bound else ""
+            raise TrainingDiverged(
+                f"training diverged at step {t}: loss {loss:.4g} > initial loss {loss0:.4g} "
+                f"with eta = {eta:.4g}{hint}; lower the step size"
+            )
+        if t % record_every == 0 or t == steps:
+            record(t, cur, R)
+        cur = new
+    as_arr = lambda key: np.asarray(rec[key], dtype=np.float64)  # noqa: E731
+    hist = History(
+        steps=np.asarray(rec["step"], dtype=np.int64), train_loss=as_arr("loss"),
+        residual_norm=as_arr("rnorm"), train_error=as_arr("err"),
+        test_loss=as_arr("tloss") if has_test else None,
+        test_error=as_arr("terr") if has_test else None,
+        W_frobenius=as_arr("wf"), W_rows=as_arr("wr"), W_final=to_numpy(cur.W),
+        residuals=np.array(res) if store_residuals else None,
+        test_residuals=np.array(tres) if store_residuals and has_test else None,
+    )
+    return cur, hist

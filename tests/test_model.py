@@ -1,0 +1,121 @@
+"""Closed-form Jacobian operations (6.27)-(6.29) against torch.func autograd."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from torch.func import jacrev, jvp, vjp
+
+from simulate.data import corrupt_labels
+from simulate.model import ShallowNet, gd_step, init_random
+from simulate.train import TrainingDiverged, train
+
+shapes = st.tuples(st.integers(1, 7), st.integers(1, 5), st.integers(1, 6), st.integers(1, 4),
+                   st.integers(0, 2**31 - 1), st.sampled_from(["softplus", "gaussian"]))
+
+
+def _setup(n, d, k, K, seed, act):
+    net = init_random(k, d, K, nu=1.3, seed=seed, activation=act, device="cpu")
+    rng = np.random.default_rng(seed + 1)
+    X = rng.standard_normal((n, d))
+    X = torch.as_tensor(X / np.linalg.norm(X, axis=1, keepdims=True))
+    return net, X
+
+
+def _f(net, X):
+    return lambda W: net.with_W(W).forward(X).T.reshape(-1)  # class-major
+
+
+@given(shapes)
+def test_jvp_vjp_jacobian_match_autograd(p):
+    n, d, k, K, seed, act = p
+    net, X = _setup(n, d, k, K, seed, act)
+    f = _f(net, X)
+    dW = torch.randn(k, d, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
+    _, ref = jvp(f, (net.W,), (dW,))
+    torch.testing.assert_close(net.jvp(X, dW).reshape(-1), ref, rtol=1e-12, atol=1e-12)
+    U = torch.randn(K, n, dtype=torch.float64, generator=torch.Generator().manual_seed(seed + 2))
+    _, pull = vjp(f, net.W)
+    torch.testing.assert_close(net.vjp(X, U), pull(U.reshape(-1))[0], rtol=1e-12, atol=1e-12)
+    J = jacrev(f)(net.W).reshape(n * K, k * d)
+    torch.testing.assert_close(net.jacobian(X), J, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(net.gram(X), J @ J.T, rtol=1e-11, atol=1e-12)
+
+
+@given(shapes)
+def test_gram_eigenvalues_are_squared_singular_values(p):
+    n, d, k, K, seed, act = p
+    net, X = _setup(n, d, k, K, seed, act)
+    ev = torch.linalg.eigvalsh(net.gram(X)).flip(0)
+    sv = torch.linalg.svdvals(net.jacobian(X))
+    m = min(len(ev), len(sv))
+    scale = float(ev[0]) + 1e-300
+    torch.testing.assert_close(ev[:m] / scale, sv[:m] ** 2 / scale, rtol=0, atol=1e-11)
+    assert torch.all(ev[m:].abs() <= 1e-10 * scale)
+
+
+@given(shapes, st.floats(1e-3, 1.0))
+def test_gd_step_matches_autograd(p, eta):
+    n, d, k, K, seed, act = p
+    net, X = _setup(n, d, k, K, seed, act)
+    Y = torch.as_tensor(np.eye(K)[np.random.default_rng(seed).integers(0, K, n)])
+    W = net.W.clone().requires_grad_(True)
+    loss = 0.5 * ((net.with_W(W).forward(X) - Y) ** 2).sum()
+    loss.backward()
+    new, R = gd_step(net, X, Y, eta)
+    torch.testing.assert_close(new.W, net.W - eta * W.grad, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(R, net.forward(X) - Y)
+
+
+def test_training_reduces_loss_and_records(rng):
+    net, X = _setup(20, 4, 32, 3, 0, "softplus")
+    Y = torch.as_tensor(np.eye(3)[rng.integers(0, 3, 20)])
+    eta = 1.0 / float(torch.linalg.eigvalsh(net.gram(X))[-1])
+    _, h = train(net, X, Y, eta=eta, steps=50, record_every=10, X_test=X, Y_test=Y,
+                 store_residuals=True, progress=False)
+    assert list(h.steps) == [0, 10, 20, 30, 40, 50]
+    assert np.all(np.diff(h.train_loss) <= 0)
+    assert h.residuals.shape == (6, 60)
+    np.testing.assert_allclose(np.linalg.norm(h.residuals, axis=1), h.residual_norm)
+    assert h.W_frobenius[0] == 0 and h.W_frobenius[-1] > 0
+
+
+def test_divergence_is_detected(rng):
+    net, X = _setup(20, 4, 32, 3, 0, "softplus")
+    Y = torch.as_tensor(np.eye(3)[rng.integers(0, 3, 20)])
+    eta = 10.0 / float(torch.linalg.eigvalsh(net.gram(X))[-1])
+    with pytest.raises(TrainingDiverged, match="diverged"):
+        train(net, X, Y, eta=eta, steps=200, progress=False, step_bound=0.1)
+
+
+def test_bad_model_inputs():
+    with pytest.raises(ValueError, match="activation"):
+        ShallowNet(torch.zeros(2, 3), torch.zeros(1, 2), "relu")
+    with pytest.raises(ValueError, match="matching k"):
+        ShallowNet(torch.zeros(2, 3, dtype=torch.float64), torch.zeros(1, 3, dtype=torch.float64))
+    net = init_random(3, 2, 2, 1.0, 0, device="cpu")
+    with pytest.raises(ValueError, match="X must be"):
+        net.forward(torch.zeros(4, 5, dtype=torch.float64))
+    with pytest.raises(ValueError, match="nu"):
+        init_random(3, 2, 2, float("nan"), 0)
+
+
+def test_corruption_switches_to_another_class():
+    y = np.eye(4)[np.arange(100) % 4]
+    new, mask = corrupt_labels(y, 0.5, seed=3)
+    assert mask.sum() == 50
+    assert np.all(new[mask].argmax(1) != y[mask].argmax(1))
+    assert np.all(new[~mask] == y[~mask])
+
+
+@given(shapes)
+def test_jacobian_distance_matches_explicit(p):
+    n, d, k, K, seed, act = p
+    net, X = _setup(n, d, k, K, seed, act)
+    other = net.with_W(net.W + 0.3 * torch.randn(k, d, dtype=torch.float64,
+                                                 generator=torch.Generator().manual_seed(seed)))
+    explicit = torch.linalg.matrix_norm(net.jacobian(X) - other.jacobian(X), ord=2)
+    assert abs(net.jacobian_distance(other, X) - float(explicit)) <= 1e-6 * (1 + float(explicit))
