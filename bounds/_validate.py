@@ -23,7 +23,9 @@ def as_float(name: str, value: ArrayLike) -> Array:
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a real number or array of real numbers, got {value!r}") from exc
+        raise ValueError(
+            f"{name} must be a real number or array of real numbers, got {value!r}"
+        ) from exc
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite (no NaN or inf), got {value!r}")
     return arr

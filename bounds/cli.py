@@ -29,7 +29,9 @@ def _number(text: str) -> Any:
     return np.array(parts) if len(parts) > 1 else parts[0]
 
 
-def _params(key: str, argv: Sequence[str], extra: Sequence[str] = ()) -> tuple[dict[str, Any], argparse.Namespace]:
+def _params(
+    key: str, argv: Sequence[str], extra: Sequence[str] = ()
+) -> tuple[dict[str, Any], argparse.Namespace]:
     d = F.get(key)
     p = argparse.ArgumentParser(prog=f"jacobound ... {d.key}", add_help=True)
     for name in d.inputs:
@@ -71,9 +73,13 @@ def cmd_solve(args: argparse.Namespace) -> int:
     vals, _ = _params(args.theorem, args.params, extra=(args.unknown,))
     vals.pop(args.unknown, None)
     sol = solve_for(args.theorem, args.unknown, goal=args.goal, extremum=args.extremum, **vals)
-    word = {"min": "smallest", "max": "largest"}[args.extremum or ("max" if args.unknown == "alpha" else "min")]
-    print(f"Theorem {F.get(args.theorem).key}: {word} {sol.unknown} with {sol.goal!r} satisfied: "
-          f"{sol.value:.6g}")
+    word = {"min": "smallest", "max": "largest"}[
+        args.extremum or ("max" if args.unknown == "alpha" else "min")
+    ]
+    print(
+        f"Theorem {F.get(args.theorem).key}: {word} {sol.unknown} with {sol.goal!r} satisfied: "
+        f"{sol.value:.6g}"
+    )
     if sol.exact is not None:
         print(f"  closed form of the boundary: {sol.unknown} = {sol.exact}")
     return 0
@@ -81,16 +87,22 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
 def add_commands(sub: Any) -> None:
     """Register ``bound`` and ``solve`` on an ``argparse`` sub-parser collection."""
-    b = sub.add_parser("bound", help="evaluate a theorem and print its report",
-                       description="Evaluate a theorem; pass its inputs as --name value.")
+    b = sub.add_parser(
+        "bound",
+        help="evaluate a theorem and print its report",
+        description="Evaluate a theorem; pass its inputs as --name value.",
+    )
     b.add_argument("theorem", nargs="?", help="theorem key, e.g. 6.24, A.3, 6.19")
     b.add_argument("--list", action="store_true", help="list the theorems")
     b.set_defaults(func=cmd_bound, takes_params=True)
     s = sub.add_parser("solve", help="solve for the smallest k / n or largest alpha meeting a goal")
     s.add_argument("theorem")
     s.add_argument("--for", dest="unknown", required=True, help="k, n, alpha, ...")
-    s.add_argument("--goal", default="width",
-                   help="a hypothesis name (default width), 'rigorous' or 'nonvacuous'")
+    s.add_argument(
+        "--goal",
+        default="width",
+        help="a hypothesis name (default width), 'rigorous' or 'nonvacuous'",
+    )
     s.add_argument("--extremum", choices=("min", "max"), default=None)
     s.set_defaults(func=cmd_solve, takes_params=True)
 
@@ -113,7 +125,10 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bounds", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bounds",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_commands(parser.add_subparsers(dest="command"))
     return run(parser, argv)

@@ -10,7 +10,7 @@ and an initial residual.  All vectors are class-major (spec §1.2).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -85,8 +85,12 @@ class DataQuantities:
     def as_inputs(self) -> dict[str, float]:
         """Keyword arguments named as the theorem functions expect (``y_info``, ``r0_pinv``, ...)."""
         p = self.vector
-        out = {f"{p}_info": self.info, f"{p}_nuisance": self.nuisance, f"{p}_pinv": self.pinv,
-               "distance": self.distance}
+        out = {
+            f"{p}_info": self.info,
+            f"{p}_nuisance": self.nuisance,
+            f"{p}_pinv": self.pinv,
+            "distance": self.distance,
+        }
         if p == "r0":
             out["r0_norm"] = self.norm
         if self.X_norm is not None:
@@ -97,13 +101,20 @@ class DataQuantities:
         return asdict(self)
 
 
-def _quantities(split: InfoNuisance, vec: np.ndarray, Gamma: float, name: str,
-                X_norm: float | None) -> DataQuantities:
+def _quantities(
+    split: InfoNuisance, vec: np.ndarray, Gamma: float, name: str, X_norm: float | None
+) -> DataQuantities:
     return DataQuantities(
-        vector=name, cutoff=split.cutoff, rank=split.rank, lambda_1=split.lambda_1,
-        norm=float(np.linalg.norm(vec)), info=float(split.info_norm(vec)),
-        nuisance=float(split.nuisance_norm(vec)), pinv=float(split.pinv_norm(vec)),
-        distance=float(split.early_stopping_distance(vec, Gamma)), X_norm=X_norm,
+        vector=name,
+        cutoff=split.cutoff,
+        rank=split.rank,
+        lambda_1=split.lambda_1,
+        norm=float(np.linalg.norm(vec)),
+        info=float(split.info_norm(vec)),
+        nuisance=float(split.nuisance_norm(vec)),
+        pinv=float(split.pinv_norm(vec)),
+        distance=float(split.early_stopping_distance(vec, Gamma)),
+        X_norm=X_norm,
     )
 
 
@@ -125,6 +136,30 @@ def effective_gamma(key: str, **values: Any) -> float:
 _RANDOM_INIT = {"6.23", "6.24", "6.25"}
 
 
+@overload
+def from_data(
+    theorem: str,
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    activation: str | Activation = ...,
+    degree: int = ...,
+    centers: ArrayLike | None = ...,
+    return_quantities: Literal[False] = ...,
+    **scalars: Any,
+) -> Report: ...
+@overload
+def from_data(
+    theorem: str,
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    activation: str | Activation = ...,
+    degree: int = ...,
+    centers: ArrayLike | None = ...,
+    return_quantities: Literal[True],
+    **scalars: Any,
+) -> tuple[Report, DataQuantities | None]: ...
 def from_data(
     theorem: str,
     X: ArrayLike,
@@ -195,18 +230,22 @@ def from_data(
         cutoff = float(evaluate_expression(F.DEFS["2.2"].cutoff, {**scalars, **base}))
     else:
         scalars.setdefault("B", act.B)
-        cutoff = float(evaluate_expression(
-            F.CUTOFF_RANDOM, {**scalars, **base, "X_norm": X_norm}))
+        cutoff = float(evaluate_expression(F.CUTOFF_RANDOM, {**scalars, **base, "X_norm": X_norm}))
     split = InfoNuisance.from_eigh(lam, U, cutoff, kron=K)
     if key == "2.2":
         q = _quantities(split, y_cm, float(scalars.get("Gamma", 1.0)), "y", X_norm)
         rep = evaluate("2.2", y_nuisance=q.nuisance, **base, **scalars)
     else:
         scalars.setdefault("lambda_1", split.lambda_1)
-        G = effective_gamma(key, **scalars, **base, X_norm=X_norm, y_info=float(split.info_norm(y_cm)))
+        G = effective_gamma(
+            key, **scalars, **base, X_norm=X_norm, y_info=float(split.info_norm(y_cm))
+        )
         q = _quantities(split, y_cm, G, "y", X_norm)
-        inputs = {name: val for name, val in q.as_inputs().items() if name in
-                  (*F.DEFS[key].inputs, *F.DEFS[key].defaults)}
+        inputs = {
+            name: val
+            for name, val in q.as_inputs().items()
+            if name in (*F.DEFS[key].inputs, *F.DEFS[key].defaults)
+        }
         rep = evaluate(key, **base, **inputs, **scalars)
     return (rep, q) if return_quantities else rep
 
@@ -214,6 +253,26 @@ def from_data(
 _FROM_J = {"6.21", "6.22", "2.3", "5.3", "L6.19", "L6.20"}
 
 
+@overload
+def from_jacobian(
+    theorem: str,
+    *,
+    r0: ArrayLike,
+    J: ArrayLike | None = ...,
+    gram: ArrayLike | None = ...,
+    return_quantities: Literal[False] = ...,
+    **scalars: Any,
+) -> Report: ...
+@overload
+def from_jacobian(
+    theorem: str,
+    *,
+    r0: ArrayLike,
+    J: ArrayLike | None = ...,
+    gram: ArrayLike | None = ...,
+    return_quantities: Literal[True],
+    **scalars: Any,
+) -> tuple[Report, DataQuantities]: ...
 def from_jacobian(
     theorem: str,
     *,
@@ -262,6 +321,7 @@ def from_jacobian(
             raise ValueError(f"J must have len(r0) = {r.shape[0]} rows, got shape {Jm.shape}")
         split = InfoNuisance.from_jacobian(Jm, cutoff)
     else:
+        assert gram is not None
         Gm = v.matrix("gram", gram)
         if Gm.shape != (r.shape[0], r.shape[0]):
             raise ValueError(f"gram must be {r.shape[0]} x {r.shape[0]}, got shape {Gm.shape}")
@@ -273,7 +333,10 @@ def from_jacobian(
     r0_norm = float(np.linalg.norm(r))
     G = effective_gamma(key, **base, r0_norm=r0_norm) if "Gamma" in base else 1.0
     q = _quantities(split, r, G, "r0", None)
-    inputs = {name: val for name, val in q.as_inputs().items()
-              if name in (*d.inputs, *d.defaults) and name not in base}
+    inputs = {
+        name: val
+        for name, val in q.as_inputs().items()
+        if name in (*d.inputs, *d.defaults) and name not in base
+    }
     rep = evaluate(key, **inputs, **base)
     return (rep, q) if return_quantities else rep

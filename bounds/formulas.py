@@ -28,23 +28,76 @@ SYMBOLS.update({name: sp.Symbol(name, nonnegative=True) for name in _NONNEGATIVE
 
 #: LaTeX names for printing (the paper's notation).
 LATEX_NAMES = {
-    "alpha": r"\alpha", "Gamma": r"\Gamma", "zeta": r"\zeta", "nu": r"\nu", "eta": r"\eta",
-    "delta": r"\delta", "sigma": r"\sigma", "lambda_M": r"\lambda_M", "C_r": "C_r",
-    "X_norm": r"\|X\|", "beta": r"\beta", "lambda_1": r"\lambda_1", "y_norm": r"\|y\|",
-    "y_info": r"\|\Pi_{\mathcal I}(y)\|", "y_nuisance": r"\|\Pi_{\mathcal N}(y)\|",
-    "y_pinv": r"\|J_{\mathcal I}^\dagger y\|", "r0_norm": r"\|r_0\|",
-    "r0_info": r"\|\Pi_{\mathcal I}(r_0)\|", "r0_nuisance": r"\|\Pi_{\mathcal N}(r_0)\|",
-    "r0_pinv": r"\|J_{\mathcal I}^\dagger r_0\|", "distance": r"D_{\alpha,\Gamma}",
-    "eps0": r"\varepsilon_0", "eps": r"\varepsilon", "M_W": r"M_{\mathcal W}",
-    "M_V": r"M_{\mathcal V}", "energy": r"\mathcal E", "train_loss": "L",
+    "alpha": r"\alpha",
+    "Gamma": r"\Gamma",
+    "zeta": r"\zeta",
+    "nu": r"\nu",
+    "eta": r"\eta",
+    "delta": r"\delta",
+    "sigma": r"\sigma",
+    "lambda_M": r"\lambda_M",
+    "C_r": "C_r",
+    "X_norm": r"\|X\|",
+    "beta": r"\beta",
+    "lambda_1": r"\lambda_1",
+    "y_norm": r"\|y\|",
+    "y_info": r"\|\Pi_{\mathcal I}(y)\|",
+    "y_nuisance": r"\|\Pi_{\mathcal N}(y)\|",
+    "y_pinv": r"\|J_{\mathcal I}^\dagger y\|",
+    "r0_norm": r"\|r_0\|",
+    "r0_info": r"\|\Pi_{\mathcal I}(r_0)\|",
+    "r0_nuisance": r"\|\Pi_{\mathcal N}(r_0)\|",
+    "r0_pinv": r"\|J_{\mathcal I}^\dagger r_0\|",
+    "distance": r"D_{\alpha,\Gamma}",
+    "eps0": r"\varepsilon_0",
+    "eps": r"\varepsilon",
+    "M_W": r"M_{\mathcal W}",
+    "M_V": r"M_{\mathcal V}",
+    "energy": r"\mathcal E",
+    "train_loss": "L",
 }
 
-(alpha, Gamma, zeta, k, n, K, C, B, nu, eta, delta, c, C_r, lambda_M, X, beta, lambda_1,
- y_norm, M_W, R, energy) = (SYMBOLS[s] for s in _POSITIVE)
-(sigma, y_info, y_nuisance, y_pinv, r0_norm, r0_info, r0_nuisance, r0_pinv, D, eps0, eps,
- M_V, L) = (SYMBOLS[s] for s in _NONNEGATIVE)
+(
+    alpha,
+    Gamma,
+    zeta,
+    k,
+    n,
+    K,
+    C,
+    B,
+    nu,
+    eta,
+    delta,
+    c,
+    C_r,
+    lambda_M,
+    X,
+    beta,
+    lambda_1,
+    y_norm,
+    M_W,
+    R,
+    energy,
+) = (SYMBOLS[s] for s in _POSITIVE)
+(
+    sigma,
+    y_info,
+    y_nuisance,
+    y_pinv,
+    r0_norm,
+    r0_info,
+    r0_nuisance,
+    r0_pinv,
+    D,
+    eps0,
+    eps,
+    M_V,
+    L,
+) = (SYMBOLS[s] for s in _NONNEGATIVE)
 
 half = sp.Rational(1, 2)
+ONE = sp.Integer(1)
 e_G = sp.exp(-Gamma)
 
 # ---------------------------------------------------------------------------- shared facts
@@ -61,8 +114,15 @@ CUTOFF_RANDOM = alpha * B * sp.sqrt(sp.sqrt(n) * K * X)
 #: Cutoff of Theorem A.3 / 2.5 on Sigma(X)^{1/2}: alpha_0^2 = n lambda_M / (2KC).
 CUTOFF_MIXTURE = sp.sqrt(n * lambda_M / (2 * K * C))
 #: Width of Theorem 6.25, (6.89); it implies (6.68) of Theorem 6.23 since ||X||^2 <= n.
-WIDTH_6_89 = sp.Integer(12 * 10**7) * Gamma**4 * K**4 * B**8 * X**4 * n**2 * sp.log(n) / (
-    c**4 * zeta**4 * CUTOFF_RANDOM**8
+WIDTH_6_89 = (
+    sp.Integer(12 * 10**7)
+    * Gamma**4
+    * K**4
+    * B**8
+    * X**4
+    * n**2
+    * sp.log(n)
+    / (c**4 * zeta**4 * CUTOFF_RANDOM**8)
 )
 #: Confidence term of Lemma 6.16 as used by Theorems 6.21, 6.22, 6.24 (spec I-11).
 CONFIDENCE = 5 * sp.sqrt(sp.log(2 / delta) / n)
@@ -115,7 +175,7 @@ class TheoremDef:
     ranges: dict[str, tuple[float, float, bool, bool]] = field(default_factory=dict)
     probability: sp.Expr | None = None
     vacuous_key: str | None = None
-    vacuous_threshold: sp.Expr = sp.Integer(1)
+    vacuous_threshold: sp.Expr = ONE
     notes: tuple[str, ...] = ()
 
     @property
@@ -124,8 +184,17 @@ class TheoremDef:
         return f"{prefix}_{self.key.lstrip('L').replace('.', '_').lower()}"
 
 
-def _cond(name: str, lhs: sp.Expr, rel: str, rhs: sp.Expr, desc: str, **kw: object) -> ConditionDef:
-    return ConditionDef(name, sp.sympify(lhs), rel, sp.sympify(rhs), desc, **kw)  # type: ignore[arg-type]
+def _cond(
+    name: str,
+    lhs: sp.Expr | float,
+    rel: str,
+    rhs: sp.Expr | float,
+    desc: str,
+    *,
+    applies: sp.Basic | None = None,
+    fatal: bool = False,
+) -> ConditionDef:
+    return ConditionDef(name, sp.sympify(lhs), rel, sp.sympify(rhs), desc, applies, fatal)
 
 
 def _gamma() -> ConditionDef:
@@ -141,8 +210,7 @@ def _unit_rows() -> ConditionDef:
 
 
 def _cutoff_le(cut: sp.Expr) -> ConditionDef:
-    return _cond("cutoff", cut, "<=", lambda_1,
-                 "cutoff <= lambda_1 (Definition 1.1)", fatal=True)
+    return _cond("cutoff", cut, "<=", lambda_1, "cutoff <= lambda_1 (Definition 1.1)", fatal=True)
 
 
 ZETA_HALF = (0.0, 0.5, True, False)
@@ -159,170 +227,285 @@ def _register(d: TheoremDef) -> TheoremDef:
 
 # Theorem 5.3 (meta theorem), eqs. (5.12)-(5.16).  alpha is the raw cutoff on J.
 _R_half_5_3 = r0_pinv + Gamma / alpha * r0_nuisance + delta * Gamma / alpha * r0_norm
-_register(TheoremDef(
-    key="5.3",
-    title="meta theorem: nonlinear GD tracks the linearised problem, eqs. (5.12)-(5.16)",
-    informal=False,
-    inputs=("alpha", "Gamma", "delta", "beta", "eps0", "eps", "r0_norm", "r0_info",
-            "r0_nuisance", "r0_pinv"),
-    defaults={"eta": 1 / beta**2, "lambda_1": beta},
-    cutoff=alpha,
-    iterations=Gamma / (eta * alpha**2),
-    step_size=1 / beta**2,
-    conclusions={
-        "residual_gap": 3 * delta * alpha / (5 * beta) * r0_norm,
-        "parameter_gap": delta * Gamma / alpha * r0_norm,
-        "distance_bound": _R_half_5_3,
-        "radius": 2 * _R_half_5_3,
-        "train_residual": e_G * r0_info + r0_nuisance + delta * alpha / beta * r0_norm,
-        "train_loss": half * (e_G * r0_info + r0_nuisance + delta * alpha / beta * r0_norm) ** 2,
-    },
-    conditions=(
-        _gamma(),
-        _cond("step_size", eta, "<=", 1 / beta**2, "eta <= 1/beta^2"),
-        _cutoff_le(alpha),
-        _cond("eps0", eps0, "<=", sp.Min(delta * alpha, sp.sqrt(delta * alpha**3 / (Gamma * beta))) / 5,
-              "(5.13) eps0 <= min(delta alpha, sqrt(delta alpha^3/(Gamma beta)))/5"),
-        _cond("eps", eps, "<=", delta * alpha**3 / (5 * Gamma * beta**2),
-              "(5.13) eps <= delta alpha^3/(5 Gamma beta^2); eps from Assumption 2 on radius R"),
-    ),
-    ranges={"delta": DELTA_HALF_OPEN},
-    vacuous_key="train_residual",
-    vacuous_threshold=r0_norm,
-    notes=("alpha is the raw cutoff on the singular values of the reference Jacobian J.",
-           "eps must bound ||J(theta) - J(theta_0)|| <= eps/2 on the ball of radius R (I-8).",
-           "The first constant of (5.14) is 0.6 as printed; the corrected proof gives 0.68 "
-           "(I-7), still below delta alpha/beta."),
-))
+_register(
+    TheoremDef(
+        key="5.3",
+        title="meta theorem: nonlinear GD tracks the linearised problem, eqs. (5.12)-(5.16)",
+        informal=False,
+        inputs=(
+            "alpha",
+            "Gamma",
+            "delta",
+            "beta",
+            "eps0",
+            "eps",
+            "r0_norm",
+            "r0_info",
+            "r0_nuisance",
+            "r0_pinv",
+        ),
+        defaults={"eta": 1 / beta**2, "lambda_1": beta},
+        cutoff=alpha,
+        iterations=Gamma / (eta * alpha**2),
+        step_size=1 / beta**2,
+        conclusions={
+            "residual_gap": 3 * delta * alpha / (5 * beta) * r0_norm,
+            "parameter_gap": delta * Gamma / alpha * r0_norm,
+            "distance_bound": _R_half_5_3,
+            "radius": 2 * _R_half_5_3,
+            "train_residual": e_G * r0_info + r0_nuisance + delta * alpha / beta * r0_norm,
+            "train_loss": half
+            * (e_G * r0_info + r0_nuisance + delta * alpha / beta * r0_norm) ** 2,
+        },
+        conditions=(
+            _gamma(),
+            _cond("step_size", eta, "<=", 1 / beta**2, "eta <= 1/beta^2"),
+            _cutoff_le(alpha),
+            _cond(
+                "eps0",
+                eps0,
+                "<=",
+                sp.Min(delta * alpha, sp.sqrt(delta * alpha**3 / (Gamma * beta))) / 5,
+                "(5.13) eps0 <= min(delta alpha, sqrt(delta alpha^3/(Gamma beta)))/5",
+            ),
+            _cond(
+                "eps",
+                eps,
+                "<=",
+                delta * alpha**3 / (5 * Gamma * beta**2),
+                "(5.13) eps <= delta alpha^3/(5 Gamma beta^2); eps from Assumption 2 on radius R",
+            ),
+        ),
+        ranges={"delta": DELTA_HALF_OPEN},
+        vacuous_key="train_residual",
+        vacuous_threshold=r0_norm,
+        notes=(
+            "alpha is the raw cutoff on the singular values of the reference Jacobian J.",
+            "eps must bound ||J(theta) - J(theta_0)|| <= eps/2 on the ball of radius R (I-8).",
+            "The first constant of (5.14) is 0.6 as printed; the corrected proof gives 0.68 "
+            "(I-7), still below delta alpha/beta.",
+        ),
+    )
+)
 
 # Lemma 6.13 (concentration of J J^T at initialisation); sqrt(log n) deviation (I-3, R15).
-_register(TheoremDef(
-    key="L6.13",
-    title="concentration of J(W0) J(W0)^T around k nu^2 Sigma(X)",
-    informal=False,
-    inputs=("k", "n", "K", "B", "X_norm", "nu", "delta"),
-    conclusions={
-        "deviation": 30 * K * sp.sqrt(k) * nu**2 * B**2 * X**2 * sp.sqrt(sp.log(n)),
-        "normalized_deviation": 30 * K * B**2 * X**2 * sp.sqrt(sp.log(n)) / sp.sqrt(k),
-    },
-    conditions=(
-        _cond("width", k, ">=", 1000 * K**2 * B**4 * X**4 * sp.log(n) / delta**2,
-              "k >= 1000 K^2 B^4 ||X||^4 log n / delta^2 gives delta-accuracy"),
-        _cond("n_ge_K", n, ">=", K, "n >= K"),
-        _unit_rows(),
-    ),
-    ranges={"delta": (0.0, float("inf"), True, False)},
-    probability=1 - n ** (-100),
-    notes=("deviation uses sqrt(log n) (spec I-3); V has entries +-nu (variance nu^2).",),
-))
+_register(
+    TheoremDef(
+        key="L6.13",
+        title="concentration of J(W0) J(W0)^T around k nu^2 Sigma(X)",
+        informal=False,
+        inputs=("k", "n", "K", "B", "X_norm", "nu", "delta"),
+        conclusions={
+            "deviation": 30 * K * sp.sqrt(k) * nu**2 * B**2 * X**2 * sp.sqrt(sp.log(n)),
+            "normalized_deviation": 30 * K * B**2 * X**2 * sp.sqrt(sp.log(n)) / sp.sqrt(k),
+        },
+        conditions=(
+            _cond(
+                "width",
+                k,
+                ">=",
+                1000 * K**2 * B**4 * X**4 * sp.log(n) / delta**2,
+                "k >= 1000 K^2 B^4 ||X||^4 log n / delta^2 gives delta-accuracy",
+            ),
+            _cond("n_ge_K", n, ">=", K, "n >= K"),
+            _unit_rows(),
+        ),
+        ranges={"delta": (0.0, float("inf"), True, False)},
+        probability=1 - n ** (-100),
+        notes=("deviation uses sqrt(log n) (spec I-3); V has entries +-nu (variance nu^2).",),
+    )
+)
 
 # Lemma 6.14 (initial output is small).
-_register(TheoremDef(
-    key="L6.14",
-    title="initial output bound ||f(W0)|| <= nu ||y|| with V scaled by (6.39)",
-    informal=False,
-    inputs=("nu", "B", "k", "K", "n", "y_norm"),
-    conclusions={
-        "output_norm": nu * y_norm,
-        "v_scale": nu * y_norm / (50 * B * sp.sqrt(K * sp.log(2 * K) * k * n)),
-    },
-    conditions=(),
-    probability=1 - (2 * K) ** (-100),
-))
+_register(
+    TheoremDef(
+        key="L6.14",
+        title="initial output bound ||f(W0)|| <= nu ||y|| with V scaled by (6.39)",
+        informal=False,
+        inputs=("nu", "B", "k", "K", "n", "y_norm"),
+        conclusions={
+            "output_norm": nu * y_norm,
+            "v_scale": nu * y_norm / (50 * B * sp.sqrt(K * sp.log(2 * K) * k * n)),
+        },
+        conditions=(),
+        probability=1 - (2 * K) ** (-100),
+    )
+)
 
 # Lemmas 6.17 / 6.18 (Rademacher complexity and test error), eqs. (6.41)-(6.43).
 _rad = nu * B * ((M_W + energy * M_V) / sp.sqrt(n) + (R**2 + M_W * M_V) / sp.sqrt(k))
-_register(TheoremDef(
-    key="L6.18",
-    title="Rademacher complexity (6.41) and test-error bound (6.42)-(6.43)",
-    informal=False,
-    inputs=("nu", "B", "n", "k", "M_W", "M_V", "R", "energy", "train_loss", "delta"),
-    conclusions={
-        "rademacher": _rad,
-        "expected_loss": sp.sqrt(L) + 2 * sp.sqrt(2) * _rad + sp.sqrt(5 * sp.log(2 / delta) / n),
-        "error": 2 * (sp.sqrt(L) + 2 * sp.sqrt(2) * _rad + sp.sqrt(5 * sp.log(2 / delta) / n)),
-    },
-    conditions=(),
-    ranges={"delta": DELTA_OPEN},
-    probability=1 - delta,
-    vacuous_key="error",
-    notes=("train_loss is L(V,W) = (1/n) sum_i ||y_i - f(x_i)||^2; R is sqrt(k) times the "
-           "row-wise radius (R17).",),
-))
+_register(
+    TheoremDef(
+        key="L6.18",
+        title="Rademacher complexity (6.41) and test-error bound (6.42)-(6.43)",
+        informal=False,
+        inputs=("nu", "B", "n", "k", "M_W", "M_V", "R", "energy", "train_loss", "delta"),
+        conclusions={
+            "rademacher": _rad,
+            "expected_loss": sp.sqrt(L)
+            + 2 * sp.sqrt(2) * _rad
+            + sp.sqrt(5 * sp.log(2 / delta) / n),
+            "error": 2 * (sp.sqrt(L) + 2 * sp.sqrt(2) * _rad + sp.sqrt(5 * sp.log(2 / delta) / n)),
+        },
+        conditions=(),
+        ranges={"delta": DELTA_OPEN},
+        probability=1 - delta,
+        vacuous_key="error",
+        notes=(
+            "train_loss is L(V,W) = (1/n) sum_i ||y_i - f(x_i)||^2; R is sqrt(k) times the "
+            "row-wise radius (R17).",
+        ),
+    )
+)
 
 # Lemma 6.19 (deterministic convergence), eqs. (6.44)-(6.48).  alpha raw; D = D_{alpha,Gamma}(r0).
 _beta19 = BETA_SHALLOW
-_register(TheoremDef(
-    key="L6.19",
-    title="deterministic convergence guarantee, eqs. (6.44)-(6.48)",
-    informal=False,
-    inputs=("alpha", "Gamma", "delta", "k", "nu", "B", "X_norm", "eps0", "r0_norm", "r0_info",
-            "r0_nuisance", "distance"),
-    defaults={"eta": STEP_SHALLOW, "lambda_1": _beta19},
-    cutoff=alpha,
-    iterations=Gamma / (eta * alpha**2),
-    step_size=STEP_SHALLOW,
-    conclusions={
-        "W_frobenius": D + delta * Gamma / alpha * r0_norm,
-        "W_rows": 2 * nu * B * Gamma * X / (sp.sqrt(k) * alpha**2) * r0_norm,
-        "train_residual": e_G * r0_info + r0_nuisance + delta * alpha / _beta19 * r0_norm,
-    },
-    conditions=(
-        _gamma(), _step(), _cutoff_le(alpha),
-        _cond("eps0", eps0, "<=", alpha / 5 * sp.Min(delta, sp.sqrt(delta * alpha / (Gamma * _beta19))),
-              "(6.44) eps0 <= (alpha/5) min(delta, sqrt(delta alpha/(Gamma nu B ||X||)))"),
-        _cond("width", k, ">=", 400 * _beta19**6 * Gamma**2 * (alpha * D + delta * Gamma * r0_norm) ** 2
-              / (delta**2 * alpha**8),
-              "(6.45) k >= 400 nu^6B^6||X||^6 Gamma^2 (B_{alpha,Gamma} + delta Gamma ||r0||)^2/(delta^2 alpha^8)"),
-    ),
-    ranges={"delta": DELTA_HALF_OPEN},
-    vacuous_key="train_residual",
-    vacuous_threshold=r0_norm,
-))
+_register(
+    TheoremDef(
+        key="L6.19",
+        title="deterministic convergence guarantee, eqs. (6.44)-(6.48)",
+        informal=False,
+        inputs=(
+            "alpha",
+            "Gamma",
+            "delta",
+            "k",
+            "nu",
+            "B",
+            "X_norm",
+            "eps0",
+            "r0_norm",
+            "r0_info",
+            "r0_nuisance",
+            "distance",
+        ),
+        defaults={"eta": STEP_SHALLOW, "lambda_1": _beta19},
+        cutoff=alpha,
+        iterations=Gamma / (eta * alpha**2),
+        step_size=STEP_SHALLOW,
+        conclusions={
+            "W_frobenius": D + delta * Gamma / alpha * r0_norm,
+            "W_rows": 2 * nu * B * Gamma * X / (sp.sqrt(k) * alpha**2) * r0_norm,
+            "train_residual": e_G * r0_info + r0_nuisance + delta * alpha / _beta19 * r0_norm,
+        },
+        conditions=(
+            _gamma(),
+            _step(),
+            _cutoff_le(alpha),
+            _cond(
+                "eps0",
+                eps0,
+                "<=",
+                alpha / 5 * sp.Min(delta, sp.sqrt(delta * alpha / (Gamma * _beta19))),
+                "(6.44) eps0 <= (alpha/5) min(delta, sqrt(delta alpha/(Gamma nu B ||X||)))",
+            ),
+            _cond(
+                "width",
+                k,
+                ">=",
+                400
+                * _beta19**6
+                * Gamma**2
+                * (alpha * D + delta * Gamma * r0_norm) ** 2
+                / (delta**2 * alpha**8),
+                "(6.45) k >= 400 nu^6B^6||X||^6 Gamma^2 (B_{alpha,Gamma} + delta Gamma ||r0||)^2/(delta^2 alpha^8)",
+            ),
+        ),
+        ranges={"delta": DELTA_HALF_OPEN},
+        vacuous_key="train_residual",
+        vacuous_threshold=r0_norm,
+    )
+)
 
 # Lemma 6.20 (deterministic optimisation), eqs. (6.51)-(6.55).
 _Bv = alpha * D  # early-stopping value B_{alpha,Gamma} = alpha D
-_register(TheoremDef(
-    key="L6.20",
-    title="deterministic optimisation guarantee, eqs. (6.51)-(6.55)",
-    informal=False,
-    inputs=("alpha", "Gamma", "zeta", "k", "nu", "B", "X_norm", "eps0", "c", "r0_norm", "r0_info",
-            "r0_nuisance", "distance"),
-    defaults={"eta": STEP_SHALLOW, "lambda_1": _beta19},
-    cutoff=alpha,
-    iterations=Gamma / (eta * alpha**2),
-    step_size=STEP_SHALLOW,
-    conclusions={
-        "W_frobenius": 2 * D,
-        "W_rows": 2 * nu * B * Gamma * X / (sp.sqrt(k) * alpha**2) * r0_norm,
-        "train_residual": e_G * r0_info + r0_nuisance + zeta * r0_norm,
-    },
-    conditions=(
-        _gamma(), _step(), _cutoff_le(alpha),
-        _cond("information_ratio", r0_info, ">=", c * r0_norm,
-              "||Pi_I(r0)|| >= c ||r0|| (needed when eps0 > 0)", applies=sp.Gt(eps0, 0)),
-        _cond("eps0", eps0**2, "<=", alpha**2 / 25 * sp.Min(
-            c * _Bv * alpha / (nu * B * Gamma**2 * r0_norm * X),
-            zeta**2 * _beta19**2 / alpha**2, zeta / Gamma),
-            "(6.51) eps0^2 <= (alpha^2/25) min(c B alpha/(nu B Gamma^2 ||r0|| ||X||), "
-            "zeta^2 nu^2 B^2 ||X||^2/alpha^2, zeta/Gamma)"),
-        _cond("width", k, ">=", 1600 * (alpha / (zeta * _beta19) + Gamma * r0_norm / _Bv) ** 2
-              * _beta19**6 * Gamma**2 * _Bv**2 / alpha**8,
-              "(6.52) k >= 1600 (alpha/(zeta nu B||X||) + Gamma||r0||/B_{alpha,Gamma})^2 "
-              "nu^6B^6||X||^6 Gamma^2 B_{alpha,Gamma}^2/alpha^8"),
-    ),
-    ranges={"zeta": (0.0, 1.0, True, False), "c": (0.0, 1.0, True, False)},
-    vacuous_key="train_residual",
-    vacuous_threshold=r0_norm,
-))
+_register(
+    TheoremDef(
+        key="L6.20",
+        title="deterministic optimisation guarantee, eqs. (6.51)-(6.55)",
+        informal=False,
+        inputs=(
+            "alpha",
+            "Gamma",
+            "zeta",
+            "k",
+            "nu",
+            "B",
+            "X_norm",
+            "eps0",
+            "c",
+            "r0_norm",
+            "r0_info",
+            "r0_nuisance",
+            "distance",
+        ),
+        defaults={"eta": STEP_SHALLOW, "lambda_1": _beta19},
+        cutoff=alpha,
+        iterations=Gamma / (eta * alpha**2),
+        step_size=STEP_SHALLOW,
+        conclusions={
+            "W_frobenius": 2 * D,
+            "W_rows": 2 * nu * B * Gamma * X / (sp.sqrt(k) * alpha**2) * r0_norm,
+            "train_residual": e_G * r0_info + r0_nuisance + zeta * r0_norm,
+        },
+        conditions=(
+            _gamma(),
+            _step(),
+            _cutoff_le(alpha),
+            _cond(
+                "information_ratio",
+                r0_info,
+                ">=",
+                c * r0_norm,
+                "||Pi_I(r0)|| >= c ||r0|| (needed when eps0 > 0)",
+                applies=sp.Gt(eps0, 0),
+            ),
+            _cond(
+                "eps0",
+                eps0**2,
+                "<=",
+                alpha**2
+                / 25
+                * sp.Min(
+                    c * _Bv * alpha / (nu * B * Gamma**2 * r0_norm * X),
+                    zeta**2 * _beta19**2 / alpha**2,
+                    zeta / Gamma,
+                ),
+                "(6.51) eps0^2 <= (alpha^2/25) min(c B alpha/(nu B Gamma^2 ||r0|| ||X||), "
+                "zeta^2 nu^2 B^2 ||X||^2/alpha^2, zeta/Gamma)",
+            ),
+            _cond(
+                "width",
+                k,
+                ">=",
+                1600
+                * (alpha / (zeta * _beta19) + Gamma * r0_norm / _Bv) ** 2
+                * _beta19**6
+                * Gamma**2
+                * _Bv**2
+                / alpha**8,
+                "(6.52) k >= 1600 (alpha/(zeta nu B||X||) + Gamma||r0||/B_{alpha,Gamma})^2 "
+                "nu^6B^6||X||^6 Gamma^2 B_{alpha,Gamma}^2/alpha^8",
+            ),
+        ),
+        ranges={"zeta": (0.0, 1.0, True, False), "c": (0.0, 1.0, True, False)},
+        vacuous_key="train_residual",
+        vacuous_threshold=r0_norm,
+    )
+)
 
 # Theorems 6.21 / 6.22 (arbitrary initialisation).
 _abar = CUTOFF_ARBITRARY
 _arb_conditions = (
     _cond("zeta", zeta, "<=", half, "precision zeta <= 1/2 (spec I-2)"),
     _gamma(),
-    _cond("width", k, ">=", 25600 * C_r**2 * Gamma**4 / (alpha**8 * nu**2 * B**2 * zeta**2),
-          "(6.58)/(6.59) k >= 25600 C_r^2 Gamma^4/(alpha^8 nu^2 B^2 zeta^2)"),
+    _cond(
+        "width",
+        k,
+        ">=",
+        25600 * C_r**2 * Gamma**4 / (alpha**8 * nu**2 * B**2 * zeta**2),
+        "(6.58)/(6.59) k >= 25600 C_r^2 Gamma^4/(alpha^8 nu^2 B^2 zeta^2)",
+    ),
     _step(),
     _cutoff_le(_abar),
     _cond("C_r", C_r, ">=", r0_norm / sp.sqrt(n), "C_r >= ||r0||/sqrt(n)"),
@@ -346,22 +529,36 @@ _terms_6_21 = {
     "confidence": CONFIDENCE,
     "optimization": 2 * C_r * (e_G + zeta),
 }
-_register(TheoremDef(
-    key="6.21",
-    title="generalisation from an arbitrary initialisation (main statement)",
-    inputs=("alpha", "Gamma", "zeta", "delta", "k", "n", "nu", "B", "X_norm", "r0_norm",
-            "r0_nuisance", "r0_pinv"),
-    conclusions={
-        "error": sp.Add(*_terms_6_21.values()),
-        **_terms_6_21,
-        "train_residual": _train_6_21,
-        "train_loss": half * _train_6_21**2,
-        "W_frobenius": 2 * (r0_pinv + Gamma / _abar * r0_nuisance),
-        "W_rows": 2 * sp.sqrt(n) * C_r * nu * B * Gamma * X / (sp.sqrt(k) * _abar**2),
-    },
-    notes=("Cutoff abar = nu B alpha (sqrt(n) ||X||)^{1/2} on J(W0) (spec R21).",),
-    **_arb_common,  # type: ignore[arg-type]
-))
+_register(
+    TheoremDef(
+        key="6.21",
+        title="generalisation from an arbitrary initialisation (main statement)",
+        inputs=(
+            "alpha",
+            "Gamma",
+            "zeta",
+            "delta",
+            "k",
+            "n",
+            "nu",
+            "B",
+            "X_norm",
+            "r0_norm",
+            "r0_nuisance",
+            "r0_pinv",
+        ),
+        conclusions={
+            "error": sp.Add(*_terms_6_21.values()),
+            **_terms_6_21,
+            "train_residual": _train_6_21,
+            "train_loss": half * _train_6_21**2,
+            "W_frobenius": 2 * (r0_pinv + Gamma / _abar * r0_nuisance),
+            "W_rows": 2 * sp.sqrt(n) * C_r * nu * B * Gamma * X / (sp.sqrt(k) * _abar**2),
+        },
+        notes=("Cutoff abar = nu B alpha (sqrt(n) ||X||)^{1/2} on J(W0) (spec R21).",),
+        **_arb_common,
+    )
+)
 _train_6_22 = r0_nuisance + C_r * (e_G + zeta / 2) * sp.sqrt(n)
 _terms_6_22 = {
     "bias": 2 * r0_nuisance / sp.sqrt(n),
@@ -369,23 +566,39 @@ _terms_6_22 = {
     "confidence": CONFIDENCE,
     "optimization": 2 * C_r * (e_G + zeta),
 }
-_register(TheoremDef(
-    key="6.22",
-    title="generalisation from an arbitrary initialisation with D, eq. (6.60)",
-    inputs=("alpha", "Gamma", "zeta", "delta", "k", "n", "nu", "B", "X_norm", "r0_norm",
-            "r0_nuisance", "distance"),
-    conclusions={
-        "error": sp.Add(*_terms_6_22.values()),
-        **_terms_6_22,
-        "train_residual": _train_6_22,
-        "train_loss": half * _train_6_22**2,
-        "W_frobenius": 2 * D,
-        "W_rows": 2 * sp.sqrt(n) * C_r * nu * B * Gamma * X / (sp.sqrt(k) * _abar**2),
-    },
-    notes=("distance is D_{abar,Gamma}(r0) on J(W0) at the cutoff abar (Definition 6.1).",
-           "train_residual is (6.64), with zeta/2 (Lemma 6.20 applied at precision zeta/2)."),
-    **_arb_common,  # type: ignore[arg-type]
-))
+_register(
+    TheoremDef(
+        key="6.22",
+        title="generalisation from an arbitrary initialisation with D, eq. (6.60)",
+        inputs=(
+            "alpha",
+            "Gamma",
+            "zeta",
+            "delta",
+            "k",
+            "n",
+            "nu",
+            "B",
+            "X_norm",
+            "r0_norm",
+            "r0_nuisance",
+            "distance",
+        ),
+        conclusions={
+            "error": sp.Add(*_terms_6_22.values()),
+            **_terms_6_22,
+            "train_residual": _train_6_22,
+            "train_loss": half * _train_6_22**2,
+            "W_frobenius": 2 * D,
+            "W_rows": 2 * sp.sqrt(n) * C_r * nu * B * Gamma * X / (sp.sqrt(k) * _abar**2),
+        },
+        notes=(
+            "distance is D_{abar,Gamma}(r0) on J(W0) at the cutoff abar (Definition 6.1).",
+            "train_residual is (6.64), with zeta/2 (Lemma 6.20 applied at precision zeta/2).",
+        ),
+        **_arb_common,
+    )
+)
 
 # Theorems 6.23-6.25 (random initialisation).
 _a0 = CUTOFF_RANDOM
@@ -412,33 +625,59 @@ _rand_common = dict(
     iterations=_rand_iter,
     step_size=STEP_SHALLOW,
 )
-_register(TheoremDef(
-    key="6.23",
-    title="optimisation from a random initialisation, eqs. (6.68)-(6.71)",
-    inputs=("alpha", "Gamma", "zeta", "k", "n", "K", "B", "X_norm", "y_info", "y_nuisance",
-            "distance"),
-    conclusions={
-        "train_residual": _train_6_69,
-        "train_loss": half * _train_6_69**2,
-        "W_frobenius": 2 * sp.sqrt(K) / (nu * _a0) * (_a0 * D + Gamma * zeta * sp.sqrt(n)),
-        "W_rows": 4 * Gamma * B * K * X / (nu * _a0**2) * sp.sqrt(n / k),
-    },
-    conditions=(
-        *_rand_conditions_head,
-        _cond("width", k, ">=", sp.Integer(12 * 10**7) * Gamma**4 * K**4 * B**8 * X**6 * n
-              * sp.log(n) / (c**4 * zeta**4 * _a0**8),
-              "(6.68) k >= 1.2e8 Gamma^4 K^4 B^8 ||X||^6 n log n/(c^4 zeta^4 alpha_0^8)"),
-        *_rand_conditions_tail,
-    ),
-    ranges={"zeta": ZETA_HALF, "c": (0.0, 1.0, True, False)},
-    probability=1 - (2 * K) ** (-100) - n ** (-100),
-    vacuous_key="train_residual",
-    vacuous_threshold=sp.sqrt(n),
-    notes=("Spaces of Sigma(X)^{1/2} at cutoff alpha_0 = alpha B sqrt(sqrt(n) K ||X||) (R26); "
-           "distance = D_{alpha_0,Gamma}(y).",
-           "Probability includes Lemma 6.13's n^-100 (spec I-10)."),
-    **_rand_common,  # type: ignore[arg-type]
-))
+_register(
+    TheoremDef(
+        key="6.23",
+        title="optimisation from a random initialisation, eqs. (6.68)-(6.71)",
+        inputs=(
+            "alpha",
+            "Gamma",
+            "zeta",
+            "k",
+            "n",
+            "K",
+            "B",
+            "X_norm",
+            "y_info",
+            "y_nuisance",
+            "distance",
+        ),
+        conclusions={
+            "train_residual": _train_6_69,
+            "train_loss": half * _train_6_69**2,
+            "W_frobenius": 2 * sp.sqrt(K) / (nu * _a0) * (_a0 * D + Gamma * zeta * sp.sqrt(n)),
+            "W_rows": 4 * Gamma * B * K * X / (nu * _a0**2) * sp.sqrt(n / k),
+        },
+        conditions=(
+            *_rand_conditions_head,
+            _cond(
+                "width",
+                k,
+                ">=",
+                sp.Integer(12 * 10**7)
+                * Gamma**4
+                * K**4
+                * B**8
+                * X**6
+                * n
+                * sp.log(n)
+                / (c**4 * zeta**4 * _a0**8),
+                "(6.68) k >= 1.2e8 Gamma^4 K^4 B^8 ||X||^6 n log n/(c^4 zeta^4 alpha_0^8)",
+            ),
+            *_rand_conditions_tail,
+        ),
+        ranges={"zeta": ZETA_HALF, "c": (0.0, 1.0, True, False)},
+        probability=1 - (2 * K) ** (-100) - n ** (-100),
+        vacuous_key="train_residual",
+        vacuous_threshold=sp.sqrt(n),
+        notes=(
+            "Spaces of Sigma(X)^{1/2} at cutoff alpha_0 = alpha B sqrt(sqrt(n) K ||X||) (R26); "
+            "distance = D_{alpha_0,Gamma}(y).",
+            "Probability includes Lemma 6.13's n^-100 (spec I-10).",
+        ),
+        **_rand_common,
+    )
+)
 _precision = 12 * (1 + Gamma / (alpha * (n * X**2) ** sp.Rational(1, 4))) * zeta
 _terms_6_24 = {
     "bias": 2 * y_nuisance / sp.sqrt(n),
@@ -450,29 +689,50 @@ _terms_6_24 = {
 _rand_conditions_6_25 = (
     _cond("zeta", zeta, "<=", half, "zeta <= 1/2"),
     *_rand_conditions_head,
-    _cond("width", k, ">=", WIDTH_6_89,
-          "(6.89) k >= 1.2e8 Gamma^4 K^4 B^8 ||X||^4 n^2 log n/(c^4 zeta^4 alpha_0^8)"),
+    _cond(
+        "width",
+        k,
+        ">=",
+        WIDTH_6_89,
+        "(6.89) k >= 1.2e8 Gamma^4 K^4 B^8 ||X||^4 n^2 log n/(c^4 zeta^4 alpha_0^8)",
+    ),
     *_rand_conditions_tail,
 )
-_register(TheoremDef(
-    key="6.24",
-    title="generalisation from a random initialisation (main statement)",
-    inputs=("alpha", "Gamma", "zeta", "delta", "k", "n", "K", "B", "X_norm", "y_info",
-            "y_nuisance", "y_pinv"),
-    conclusions={
-        "error": sp.Add(*_terms_6_24.values()),
-        **_terms_6_24,
-        "train_residual": _train_6_69,
-        "train_loss": half * _train_6_69**2,
-    },
-    conditions=_rand_conditions_6_25,
-    ranges={"zeta": ZETA_HALF, "delta": DELTA_OPEN, "c": (0.0, 1.0, True, False)},
-    probability=1 - (2 * K) ** (-100) - n ** (-100) - delta,
-    vacuous_key="error",
-    notes=("Width (6.87) is the ≳ form of (6.89); the explicit (6.89) is checked (R31).",
-           "The precision and confidence terms are additive (R32)."),
-    **_rand_common,  # type: ignore[arg-type]
-))
+_register(
+    TheoremDef(
+        key="6.24",
+        title="generalisation from a random initialisation (main statement)",
+        inputs=(
+            "alpha",
+            "Gamma",
+            "zeta",
+            "delta",
+            "k",
+            "n",
+            "K",
+            "B",
+            "X_norm",
+            "y_info",
+            "y_nuisance",
+            "y_pinv",
+        ),
+        conclusions={
+            "error": sp.Add(*_terms_6_24.values()),
+            **_terms_6_24,
+            "train_residual": _train_6_69,
+            "train_loss": half * _train_6_69**2,
+        },
+        conditions=_rand_conditions_6_25,
+        ranges={"zeta": ZETA_HALF, "delta": DELTA_OPEN, "c": (0.0, 1.0, True, False)},
+        probability=1 - (2 * K) ** (-100) - n ** (-100) - delta,
+        vacuous_key="error",
+        notes=(
+            "Width (6.87) is the ≳ form of (6.89); the explicit (6.89) is checked (R31).",
+            "The precision and confidence terms are additive (R32).",
+        ),
+        **_rand_common,
+    )
+)
 _terms_6_25 = {
     "bias": 2 * y_nuisance / sp.sqrt(n),
     "variance": 12 * B * sp.sqrt(K) * D / sp.sqrt(n),
@@ -480,111 +740,163 @@ _terms_6_25 = {
     "confidence": 10 * sp.sqrt(sp.log(2 / delta) / n),
     "optimization": 2 * e_G * y_info / sp.sqrt(n),
 }
-_register(TheoremDef(
-    key="6.25",
-    title="generalisation from a random initialisation with D",
-    inputs=("alpha", "Gamma", "zeta", "delta", "k", "n", "K", "B", "X_norm", "y_info",
-            "y_nuisance", "distance"),
-    conclusions={
-        "error": sp.Add(*_terms_6_25.values()),
-        **_terms_6_25,
-        "train_residual": _train_6_69,
-        "train_loss": half * _train_6_69**2,
-    },
-    conditions=_rand_conditions_6_25,
-    ranges={"zeta": ZETA_HALF, "delta": DELTA_OPEN, "c": (0.0, 1.0, True, False)},
-    probability=1 - (2 * K) ** (-100) - n ** (-100) - delta,
-    vacuous_key="error",
-    notes=("distance = D_{alpha_0,Gamma}(y) on Sigma(X)^{1/2} (Definition 6.1).",
-           "Confidence constant 10 as printed (5 also valid, I-11)."),
-    **_rand_common,  # type: ignore[arg-type]
-))
+_register(
+    TheoremDef(
+        key="6.25",
+        title="generalisation from a random initialisation with D",
+        inputs=(
+            "alpha",
+            "Gamma",
+            "zeta",
+            "delta",
+            "k",
+            "n",
+            "K",
+            "B",
+            "X_norm",
+            "y_info",
+            "y_nuisance",
+            "distance",
+        ),
+        conclusions={
+            "error": sp.Add(*_terms_6_25.values()),
+            **_terms_6_25,
+            "train_residual": _train_6_69,
+            "train_loss": half * _train_6_69**2,
+        },
+        conditions=_rand_conditions_6_25,
+        ranges={"zeta": ZETA_HALF, "delta": DELTA_OPEN, "c": (0.0, 1.0, True, False)},
+        probability=1 - (2 * K) ** (-100) - n ** (-100) - delta,
+        vacuous_key="error",
+        notes=(
+            "distance = D_{alpha_0,Gamma}(y) on Sigma(X)^{1/2} (Definition 6.1).",
+            "Confidence constant 10 as printed (5 also valid, I-11).",
+        ),
+        **_rand_common,
+    )
+)
 
 # Informal statements: hidden constants set to 1.
 _INFORMAL_NOTE = "Informal statement: every hidden constant (≲, ≳, ∝) set to 1."
 _train_2_2 = y_nuisance + e_G * sp.sqrt(n)
-_register(TheoremDef(
-    key="2.2",
-    title="informal: generalisation from a random initialisation, eqs. (2.2)-(2.3)",
-    informal=True,
-    inputs=("alpha", "Gamma", "k", "n", "K", "y_nuisance"),
-    cutoff=alpha * sp.sqrt(n * K),
-    iterations=Gamma / alpha**2,
-    conclusions={
-        "error": y_nuisance / sp.sqrt(n) + e_G + Gamma / (alpha * sp.sqrt(n)),
-        "train_residual": _train_2_2,
-        "train_loss": half * _train_2_2**2,
-    },
-    conditions=(_gamma(),
-                _cond("width", k, ">=", Gamma**4 * sp.log(n) / alpha**8, "(2.2) k ≳ Gamma^4 log n/alpha^8")),
-    vacuous_key="error",
-    notes=(_INFORMAL_NOTE, "Cutoff alpha sqrt(nK) on Sigma(X)^{1/2} (R36)."),
-))
+_register(
+    TheoremDef(
+        key="2.2",
+        title="informal: generalisation from a random initialisation, eqs. (2.2)-(2.3)",
+        informal=True,
+        inputs=("alpha", "Gamma", "k", "n", "K", "y_nuisance"),
+        cutoff=alpha * sp.sqrt(n * K),
+        iterations=Gamma / alpha**2,
+        conclusions={
+            "error": y_nuisance / sp.sqrt(n) + e_G + Gamma / (alpha * sp.sqrt(n)),
+            "train_residual": _train_2_2,
+            "train_loss": half * _train_2_2**2,
+        },
+        conditions=(
+            _gamma(),
+            _cond(
+                "width", k, ">=", Gamma**4 * sp.log(n) / alpha**8, "(2.2) k ≳ Gamma^4 log n/alpha^8"
+            ),
+        ),
+        vacuous_key="error",
+        notes=(_INFORMAL_NOTE, "Cutoff alpha sqrt(nK) on Sigma(X)^{1/2} (R36)."),
+    )
+)
 _train_2_3 = r0_nuisance + e_G * sp.sqrt(n)
-_register(TheoremDef(
-    key="2.3",
-    title="informal: generalisation from an arbitrary initialisation",
-    informal=True,
-    inputs=("alpha", "Gamma", "k", "n", "r0_norm", "r0_nuisance"),
-    cutoff=alpha * sp.sqrt(n),
-    iterations=Gamma / alpha**2,
-    conclusions={
-        "error": r0_nuisance / sp.sqrt(n) + e_G + Gamma / (alpha * sp.sqrt(n)),
-        "train_residual": _train_2_3,
-        "train_loss": half * _train_2_3**2,
-    },
-    conditions=(_gamma(),
-                _cond("width", k, ">=", Gamma**4 / alpha**8, "k ≳ Gamma^4/alpha^8"),
-                _cond("r0_norm", r0_norm, "<=", sp.sqrt(n), "||r0|| ≲ sqrt(n)")),
-    vacuous_key="error",
-    notes=(_INFORMAL_NOTE, "Cutoff alpha sqrt(n) on J(W0) (R25)."),
-))
-_register(TheoremDef(
-    key="2.5",
-    title="informal: Gaussian mixture model",
-    informal=True,
-    inputs=("Gamma", "k", "n", "K", "C", "lambda_M", "sigma"),
-    cutoff=CUTOFF_MIXTURE,
-    iterations=2 * Gamma * K**2 * C / lambda_M,
-    conclusions={"error": Gamma * sp.sqrt(K**2 * C / (n * lambda_M))},
-    conditions=(_gamma(),
-                _cond("sigma", sigma, "<=", K / n, "sigma ≲ K/n (R41)"),
-                _cond("width", k, ">=", Gamma**4 * K**8 * C**4 / lambda_M**4,
-                      "k ≳ Gamma^4 K^8 C^4/lambda_M^4")),
-    vacuous_key="error",
-    notes=(_INFORMAL_NOTE, "T drops A.3's factor 1/(eta nu^2 n) (spec I-18)."),
-))
-_register(TheoremDef(
-    key="A.3",
-    title="generalisation for the Gaussian mixture model (≲ statement)",
-    informal=True,
-    inputs=("Gamma", "zeta", "delta", "k", "n", "K", "C", "B", "lambda_M", "sigma"),
-    derived={"nu": NU_RANDOM_INIT},
-    defaults={"X_norm": sp.sqrt(n), "eta": STEP_SHALLOW},
-    cutoff=CUTOFF_MIXTURE,
-    iterations=2 * Gamma * K**2 * C / (eta * nu**2 * n * lambda_M),
-    step_size=STEP_SHALLOW,
-    conclusions={
-        "error": sp.sqrt(sigma * sp.sqrt(sp.log(n)) * B**2 * K * C / lambda_M)
-        + Gamma * B * K * sp.sqrt(C) / sp.sqrt(n * lambda_M) + zeta
-        + sp.sqrt(sp.log(2 / delta) / n) + 2 * e_G,
-        "bias": sp.sqrt(sigma * sp.sqrt(sp.log(n)) * B**2 * K * C / lambda_M),
-        "variance": Gamma * B * K * sp.sqrt(C) / sp.sqrt(n * lambda_M),
-    },
-    conditions=(
-        _gamma(),
-        _cond("sigma", sigma, "<=", lambda_M / (B**2 * K * C * sp.sqrt(sp.log(n))),
-              "sigma ≲ lambda_M/(B^2 K C sqrt(log n))"),
-        _cond("width", k, ">=", Gamma**4 * B**8 * K**8 * C**4 * sp.log(n) / (zeta**4 * lambda_M**4),
-              "k ≳ Gamma^4 B^8 K^8 C^4 log n/(zeta^4 lambda_M^4)"),
-        _step(),
-    ),
-    ranges={"zeta": ZETA_HALF, "delta": DELTA_OPEN},
-    vacuous_key="error",
-    notes=(_INFORMAL_NOTE, "Cutoff alpha_0 = sqrt(n lambda_M/(2KC)) on Sigma(X)^{1/2}.",
-           "Inputs from Definition 2.4 with sigma > 0 are not unit norm (spec I-14).",
-           "Probability 1 - n e^{-d/2} - KC e^{-n/(8KC)} - (2K)^{-100} - delta."),
-))
+_register(
+    TheoremDef(
+        key="2.3",
+        title="informal: generalisation from an arbitrary initialisation",
+        informal=True,
+        inputs=("alpha", "Gamma", "k", "n", "r0_norm", "r0_nuisance"),
+        cutoff=alpha * sp.sqrt(n),
+        iterations=Gamma / alpha**2,
+        conclusions={
+            "error": r0_nuisance / sp.sqrt(n) + e_G + Gamma / (alpha * sp.sqrt(n)),
+            "train_residual": _train_2_3,
+            "train_loss": half * _train_2_3**2,
+        },
+        conditions=(
+            _gamma(),
+            _cond("width", k, ">=", Gamma**4 / alpha**8, "k ≳ Gamma^4/alpha^8"),
+            _cond("r0_norm", r0_norm, "<=", sp.sqrt(n), "||r0|| ≲ sqrt(n)"),
+        ),
+        vacuous_key="error",
+        notes=(_INFORMAL_NOTE, "Cutoff alpha sqrt(n) on J(W0) (R25)."),
+    )
+)
+_register(
+    TheoremDef(
+        key="2.5",
+        title="informal: Gaussian mixture model",
+        informal=True,
+        inputs=("Gamma", "k", "n", "K", "C", "lambda_M", "sigma"),
+        cutoff=CUTOFF_MIXTURE,
+        iterations=2 * Gamma * K**2 * C / lambda_M,
+        conclusions={"error": Gamma * sp.sqrt(K**2 * C / (n * lambda_M))},
+        conditions=(
+            _gamma(),
+            _cond("sigma", sigma, "<=", K / n, "sigma ≲ K/n (R41)"),
+            _cond(
+                "width",
+                k,
+                ">=",
+                Gamma**4 * K**8 * C**4 / lambda_M**4,
+                "k ≳ Gamma^4 K^8 C^4/lambda_M^4",
+            ),
+        ),
+        vacuous_key="error",
+        notes=(_INFORMAL_NOTE, "T drops A.3's factor 1/(eta nu^2 n) (spec I-18)."),
+    )
+)
+_register(
+    TheoremDef(
+        key="A.3",
+        title="generalisation for the Gaussian mixture model (≲ statement)",
+        informal=True,
+        inputs=("Gamma", "zeta", "delta", "k", "n", "K", "C", "B", "lambda_M", "sigma"),
+        derived={"nu": NU_RANDOM_INIT},
+        defaults={"X_norm": sp.sqrt(n), "eta": STEP_SHALLOW},
+        cutoff=CUTOFF_MIXTURE,
+        iterations=2 * Gamma * K**2 * C / (eta * nu**2 * n * lambda_M),
+        step_size=STEP_SHALLOW,
+        conclusions={
+            "error": sp.sqrt(sigma * sp.sqrt(sp.log(n)) * B**2 * K * C / lambda_M)
+            + Gamma * B * K * sp.sqrt(C) / sp.sqrt(n * lambda_M)
+            + zeta
+            + sp.sqrt(sp.log(2 / delta) / n)
+            + 2 * e_G,
+            "bias": sp.sqrt(sigma * sp.sqrt(sp.log(n)) * B**2 * K * C / lambda_M),
+            "variance": Gamma * B * K * sp.sqrt(C) / sp.sqrt(n * lambda_M),
+        },
+        conditions=(
+            _gamma(),
+            _cond(
+                "sigma",
+                sigma,
+                "<=",
+                lambda_M / (B**2 * K * C * sp.sqrt(sp.log(n))),
+                "sigma ≲ lambda_M/(B^2 K C sqrt(log n))",
+            ),
+            _cond(
+                "width",
+                k,
+                ">=",
+                Gamma**4 * B**8 * K**8 * C**4 * sp.log(n) / (zeta**4 * lambda_M**4),
+                "k ≳ Gamma^4 B^8 K^8 C^4 log n/(zeta^4 lambda_M^4)",
+            ),
+            _step(),
+        ),
+        ranges={"zeta": ZETA_HALF, "delta": DELTA_OPEN},
+        vacuous_key="error",
+        notes=(
+            _INFORMAL_NOTE,
+            "Cutoff alpha_0 = sqrt(n lambda_M/(2KC)) on Sigma(X)^{1/2}.",
+            "Inputs from Definition 2.4 with sigma > 0 are not unit norm (spec I-14).",
+            "Probability 1 - n e^{-d/2} - KC e^{-n/(8KC)} - (2K)^{-100} - delta.",
+        ),
+    )
+)
 
 
 def get(key: str) -> TheoremDef:
@@ -594,4 +906,3 @@ def get(key: str) -> TheoremDef:
         if cand in DEFS:
             return DEFS[cand]
     raise ValueError(f"unknown theorem {key!r}; known: {', '.join(DEFS)}")
-

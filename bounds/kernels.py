@@ -204,7 +204,9 @@ def _dual_interpolant(act: Activation, degree: int, points: int) -> DualInterpol
             f"the dual kernel of {act.name!r} is not resolved by {points} Chebyshev points "
             "(its coefficients do not decay); use unit_norm=False for direct quadrature"
         )
-    return DualInterpolant(coef[:last].copy(), float(np.abs(coef[last:]).sum()))
+    return DualInterpolant(
+        np.asarray(coef[:last], dtype=np.float64), float(np.abs(coef[last:]).sum())
+    )
 
 
 def dual_interpolant(
@@ -272,7 +274,7 @@ def ntk(
         G[iu] = vals
         G.T[iu] = vals
     K = gram * G
-    return (K + K.T) / 2
+    return np.asarray((K + K.T) / 2, dtype=np.float64)
 
 
 def mntk(
@@ -288,7 +290,9 @@ def mntk(
     Dense; for large ``n K`` use :func:`ntk` with ``InfoNuisance(..., kron=K)`` instead.
     """
     Kc = int(v.positive_int("K", K))
-    return np.kron(np.eye(Kc), ntk(X, activation, degree, unit_norm=unit_norm))
+    return np.asarray(
+        np.kron(np.eye(Kc), ntk(X, activation, degree, unit_norm=unit_norm)), dtype=np.float64
+    )
 
 
 def lambda_min_centers(

@@ -139,9 +139,11 @@ class Report:
     def rigorous(self) -> Any:
         """True where every hypothesis holds and the statement is a formal one."""
         if self.informal:
-            return np.zeros(np.shape(self.hypotheses_hold), dtype=bool) if np.ndim(
-                self.hypotheses_hold
-            ) else np.bool_(False)
+            return (
+                np.zeros(np.shape(self.hypotheses_hold), dtype=bool)
+                if np.ndim(self.hypotheses_hold)
+                else np.bool_(False)
+            )
         return self.hypotheses_hold
 
     @property
@@ -195,8 +197,11 @@ class Report:
 
     def __str__(self) -> str:
         lines = [f"Theorem {self.theorem}: {self.title}", f"status: {self._status()}", ""]
-        head = [("cutoff", self.cutoff), ("step_size", self.step_size),
-                ("iterations", self.iterations)]
+        head = [
+            ("cutoff", self.cutoff),
+            ("step_size", self.step_size),
+            ("iterations", self.iterations),
+        ]
         if "Gamma_effective" in self.inputs:
             head.append(("Gamma_effective", self.inputs["Gamma_effective"]))
         if self.probability is not None:
@@ -220,10 +225,18 @@ class Report:
         return "\n".join(lines)
 
     def _repr_markdown_(self) -> str:
-        out = [f"**Theorem {self.theorem}**: {self.title}  ", f"*{self._status()}*", "",
-               "| quantity | value |", "|---|---|"]
-        out += [f"| cutoff | {_fmt(self.cutoff)} |", f"| step size η | {_fmt(self.step_size)} |",
-                f"| iterations T | {_fmt(self.iterations)} |"]
+        out = [
+            f"**Theorem {self.theorem}**: {self.title}  ",
+            f"*{self._status()}*",
+            "",
+            "| quantity | value |",
+            "|---|---|",
+        ]
+        out += [
+            f"| cutoff | {_fmt(self.cutoff)} |",
+            f"| step size η | {_fmt(self.step_size)} |",
+            f"| iterations T | {_fmt(self.iterations)} |",
+        ]
         out += [f"| {k} | {_fmt(val)} |" for k, val in self.conclusions.items()]
         out += ["", "| hypothesis | left | rel | right | holds | |", "|---|---|---|---|---|---|"]
         out += [

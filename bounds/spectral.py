@@ -30,6 +30,8 @@ Array = NDArray[np.float64]
 #: Relative size below which negative eigenvalues of a Gram matrix are taken as round-off and
 #: clipped to zero; anything more negative means the input is not PSD.
 PSD_RTOL = 1e-10
+#: Largest row count for which :meth:`InfoNuisance.from_jacobian` keeps a complete left basis.
+FULL_BASIS_MAX = 20_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,8 +92,9 @@ class InfoNuisance:
         v.positive_int("kron", self.kron)
         tail = float(v.nonnegative("tail_bound", self.tail_bound))
         lam1 = float(lam[0])
-        cutoff = float(v.in_range("cutoff", self.cutoff, 0.0, np.sqrt(lam1) * (1 + 1e-12),
-                                  lo_open=True))
+        cutoff = float(
+            v.in_range("cutoff", self.cutoff, 0.0, np.sqrt(lam1) * (1 + 1e-12), lo_open=True)
+        )
         if tail >= cutoff**2 and U.shape[1] < U.shape[0]:
             raise ValueError(
                 f"cutoff={cutoff:g} must exceed sqrt(tail_bound)={np.sqrt(tail):g}: the "
@@ -159,8 +162,12 @@ class InfoNuisance:
         ``tail_bound = 0`` and all quantities stay exact.
         """
         A = v.matrix("J", J)
-        U, s, _ = np.linalg.svd(A, full_matrices=False)
-        return cls.from_eigh(s**2, U, cutoff, tail_bound=0.0)
+        # A complete left basis keeps nuisance norms free of cancellation (they are then sums
+        # of squares, not ||v||^2 - ||Pi_I v||^2); its size is N^2, so only up to FULL_BASIS_MAX.
+        full = A.shape[0] > A.shape[1] and A.shape[0] <= FULL_BASIS_MAX
+        U, s, _ = np.linalg.svd(A, full_matrices=full)
+        s2 = np.concatenate([s**2, np.zeros(U.shape[1] - s.shape[0])])
+        return cls.from_eigh(s2, U, cutoff, tail_bound=0.0)
 
     def with_cutoff(self, cutoff: float) -> InfoNuisance:
         """The same spectrum split at another cutoff."""
@@ -218,8 +225,12 @@ class InfoNuisance:
         a2 = a**2
         info_sq = a2[..., :r].sum(axis=(-2, -1))
         known_nuis_sq = a2[..., r:].sum(axis=(-2, -1))
-        total_sq = (self._vector(vec) ** 2).sum(axis=-1)
-        tail_sq = np.clip(total_sq - info_sq - known_nuis_sq, 0.0, None)
+        if self.eigenvectors.shape[1] == self.eigenvectors.shape[0]:
+            tail_sq = np.zeros_like(info_sq)  # complete basis: nothing outside it
+        else:
+            # Complement of a partial basis: absolute error ~ sqrt(eps) ||v|| when tiny.
+            total_sq = (self._vector(vec) ** 2).sum(axis=-1)
+            tail_sq = np.clip(total_sq - info_sq - known_nuis_sq, 0.0, None)
         return info_sq, known_nuis_sq, tail_sq
 
     def info_norm(self, vec: ArrayLike) -> Array:
@@ -227,7 +238,7 @@ class InfoNuisance:
         return np.sqrt(self._split_sq(vec)[0])
 
     def nuisance_norm(self, vec: ArrayLike) -> Array:
-        """``||Pi_N(v)||_2 = sqrt(||v||^2 - ||Pi_I(v)||^2)`` (exact also for a partial basis)."""
+        """``||Pi_N(v)||_2``: a sum of squares for a complete basis, else ``sqrt(||v||^2 - ||Pi_I v||^2)``."""
         _, known, tail = self._split_sq(vec)
         return np.sqrt(known + tail)
 
@@ -309,7 +320,11 @@ class InfoNuisance:
 
 
 def corollary_6_6_bound(
-    info_norm: ArrayLike, nuisance_norm: ArrayLike, eta: ArrayLike, cutoff: ArrayLike, tau: ArrayLike
+    info_norm: ArrayLike,
+    nuisance_norm: ArrayLike,
+    eta: ArrayLike,
+    cutoff: ArrayLike,
+    tau: ArrayLike,
 ) -> Array:
     """Corollary 6.6, eq. (6.9): ``||r~_tau|| <= (1 - eta alpha^2)^tau ||Pi_I r_0|| + ||Pi_N r_0||``.
 

@@ -55,7 +55,7 @@ def _make(key: str) -> Any:
 
 for _key, _d in DEFS.items():
     globals()[_d.function_name] = _make(_key)
-    __all__.append(_d.function_name)  # noqa: PYI056
+    __all__.append(_d.function_name)
 
 
 @dataclass(frozen=True)

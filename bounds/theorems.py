@@ -27,11 +27,11 @@ from .spectral import InfoNuisance
 __all__ = [
     "evaluate",
     "evaluate_expression",
+    "lemma_6_2",
     "lemma_6_13",
     "lemma_6_14",
     "lemma_6_18",
     "lemma_6_19",
-    "lemma_6_2",
     "lemma_6_20",
     "list_theorems",
     "nu_random_init",
@@ -84,7 +84,9 @@ def evaluate_expression(expr: sp.Basic, values: Mapping[str, Any]) -> Any:
 def _validate_input(d: TheoremDef, name: str, value: Any) -> np.ndarray:
     if name in _INTEGERS:
         return v.positive_int(name, value)
-    lo, hi, lo_open, hi_open = d.ranges.get(name, _DEFAULT_RANGES.get(name, (0.0, np.inf, False, False)))
+    lo, hi, lo_open, hi_open = d.ranges.get(
+        name, _DEFAULT_RANGES.get(name, (0.0, np.inf, False, False))
+    )
     sym = SYMBOLS[name]
     if sym.is_positive and lo == 0.0:
         lo_open = True
@@ -162,20 +164,29 @@ def evaluate(key: str, **kwargs: Any) -> Report:
             holds = np.logical_or(holds, np.logical_not(evaluate_expression(cd.applies, vals)))
         if cd.fatal and not np.all(holds):
             # Range checks tolerate round-off at the boundary (e.g. alpha at its largest value).
-            holds = _holds(lhs, cd.relation, rhs + 1e-12 * np.abs(rhs) * (1 if "<" in cd.relation else -1))
+            holds = _holds(
+                lhs, cd.relation, rhs + 1e-12 * np.abs(rhs) * (1 if "<" in cd.relation else -1)
+            )
         if cd.fatal and not np.all(holds):
             raise ValueError(
                 f"Theorem {d.key}: {cd.description} is violated ({_first(lhs)} {cd.relation} "
                 f"{_first(rhs)} is false); "
-                + ("alpha is too large for this spectrum" if cd.name == "cutoff"
-                   else "the rows of X must have unit norm")
+                + (
+                    "alpha is too large for this spectrum"
+                    if cd.name == "cutoff"
+                    else "the rows of X must have unit norm"
+                )
             )
-        conditions.append(Condition(cd.name, lhs, cd.relation, rhs, np.asarray(holds), cd.description))
+        conditions.append(
+            Condition(cd.name, lhs, cd.relation, rhs, np.asarray(holds), cd.description)
+        )
 
     conclusions = {name: evaluate_expression(expr, vals) for name, expr in d.conclusions.items()}
     for name, val in conclusions.items():
         if not np.all(np.isfinite(val)):
-            raise ValueError(f"Theorem {d.key}: {name} evaluated to a non-finite value; check inputs")
+            raise ValueError(
+                f"Theorem {d.key}: {name} evaluated to a non-finite value; check inputs"
+            )
     prob = evaluate_expression(d.probability, vals) if d.probability is not None else None
     threshold = evaluate_expression(d.vacuous_threshold, vals) if d.vacuous_key else None
     inputs = dict(vals)
@@ -222,9 +233,21 @@ def nu_random_init(*, zeta: ArrayLike, K: ArrayLike, B: ArrayLike = 1.0) -> Any:
 Num = ArrayLike
 
 
-def theorem_5_3(*, alpha: Num, Gamma: Num, delta: Num, beta: Num, eps0: Num, eps: Num,
-                r0_norm: Num, r0_info: Num, r0_nuisance: Num, r0_pinv: Num,
-                eta: Num | None = None, lambda_1: Num | None = None) -> Report:
+def theorem_5_3(
+    *,
+    alpha: Num,
+    Gamma: Num,
+    delta: Num,
+    beta: Num,
+    eps0: Num,
+    eps: Num,
+    r0_norm: Num,
+    r0_info: Num,
+    r0_nuisance: Num,
+    r0_pinv: Num,
+    eta: Num | None = None,
+    lambda_1: Num | None = None,
+) -> Report:
     """Theorem 5.3 (meta theorem), eqs. (5.12)-(5.16): GD tracks the linearised problem.
 
     ``alpha`` is the raw cutoff on the reference Jacobian ``J`` (an ``(eps0, beta)`` reference,
@@ -259,8 +282,19 @@ def lemma_6_14(*, nu: Num, B: Num, k: Num, K: Num, n: Num, y_norm: Num) -> Repor
     return evaluate("L6.14", **locals())
 
 
-def lemma_6_18(*, nu: Num, B: Num, n: Num, k: Num, M_W: Num, M_V: Num, R: Num, energy: Num,
-               train_loss: Num, delta: Num) -> Report:
+def lemma_6_18(
+    *,
+    nu: Num,
+    B: Num,
+    n: Num,
+    k: Num,
+    M_W: Num,
+    M_V: Num,
+    R: Num,
+    energy: Num,
+    train_loss: Num,
+    delta: Num,
+) -> Report:
     """Lemmas 6.17-6.18, eqs. (6.41)-(6.43): Rademacher complexity and test-error bound.
 
     ``train_loss`` is ``L(V, W) = (1/n) sum ||y_i - f(x_i)||^2``; ``R`` is ``sqrt(k)`` times the
@@ -269,9 +303,23 @@ def lemma_6_18(*, nu: Num, B: Num, n: Num, k: Num, M_W: Num, M_V: Num, R: Num, e
     return evaluate("L6.18", **locals())
 
 
-def lemma_6_19(*, alpha: Num, Gamma: Num, delta: Num, k: Num, nu: Num, B: Num, X_norm: Num,
-               eps0: Num, r0_norm: Num, r0_info: Num, r0_nuisance: Num, distance: Num,
-               eta: Num | None = None, lambda_1: Num | None = None) -> Report:
+def lemma_6_19(
+    *,
+    alpha: Num,
+    Gamma: Num,
+    delta: Num,
+    k: Num,
+    nu: Num,
+    B: Num,
+    X_norm: Num,
+    eps0: Num,
+    r0_norm: Num,
+    r0_info: Num,
+    r0_nuisance: Num,
+    distance: Num,
+    eta: Num | None = None,
+    lambda_1: Num | None = None,
+) -> Report:
     """Lemma 6.19, eqs. (6.44)-(6.48): deterministic convergence of the shallow network.
 
     ``alpha`` raw cutoff on the reference; ``distance`` is ``D_{alpha,Gamma}(r0)`` (Def. 6.1).
@@ -279,17 +327,46 @@ def lemma_6_19(*, alpha: Num, Gamma: Num, delta: Num, k: Num, nu: Num, B: Num, X
     return evaluate("L6.19", **locals())
 
 
-def lemma_6_20(*, alpha: Num, Gamma: Num, zeta: Num, k: Num, nu: Num, B: Num, X_norm: Num,
-               eps0: Num, c: Num, r0_norm: Num, r0_info: Num, r0_nuisance: Num, distance: Num,
-               eta: Num | None = None, lambda_1: Num | None = None) -> Report:
+def lemma_6_20(
+    *,
+    alpha: Num,
+    Gamma: Num,
+    zeta: Num,
+    k: Num,
+    nu: Num,
+    B: Num,
+    X_norm: Num,
+    eps0: Num,
+    c: Num,
+    r0_norm: Num,
+    r0_info: Num,
+    r0_nuisance: Num,
+    distance: Num,
+    eta: Num | None = None,
+    lambda_1: Num | None = None,
+) -> Report:
     """Lemma 6.20, eqs. (6.51)-(6.55): deterministic optimisation guarantee."""
     return evaluate("L6.20", **locals())
 
 
-def theorem_6_21(*, alpha: Num, Gamma: Num, zeta: Num, delta: Num, k: Num, n: Num, nu: Num,
-                 B: Num, X_norm: Num, r0_norm: Num, r0_nuisance: Num, r0_pinv: Num,
-                 C_r: Num | None = None, eta: Num | None = None,
-                 lambda_1: Num | None = None) -> Report:
+def theorem_6_21(
+    *,
+    alpha: Num,
+    Gamma: Num,
+    zeta: Num,
+    delta: Num,
+    k: Num,
+    n: Num,
+    nu: Num,
+    B: Num,
+    X_norm: Num,
+    r0_norm: Num,
+    r0_nuisance: Num,
+    r0_pinv: Num,
+    C_r: Num | None = None,
+    eta: Num | None = None,
+    lambda_1: Num | None = None,
+) -> Report:
     """Theorem 6.21: generalisation from an arbitrary initialisation (eqs. 6.58 and the error bound).
 
     Spaces of ``J(W0)`` at the cutoff ``abar = nu B alpha (sqrt(n) ||X||)^{1/2}`` (spec R21);
@@ -299,17 +376,45 @@ def theorem_6_21(*, alpha: Num, Gamma: Num, zeta: Num, delta: Num, k: Num, n: Nu
     return evaluate("6.21", **locals())
 
 
-def theorem_6_22(*, alpha: Num, Gamma: Num, zeta: Num, delta: Num, k: Num, n: Num, nu: Num,
-                 B: Num, X_norm: Num, r0_norm: Num, r0_nuisance: Num, distance: Num,
-                 C_r: Num | None = None, eta: Num | None = None,
-                 lambda_1: Num | None = None) -> Report:
+def theorem_6_22(
+    *,
+    alpha: Num,
+    Gamma: Num,
+    zeta: Num,
+    delta: Num,
+    k: Num,
+    n: Num,
+    nu: Num,
+    B: Num,
+    X_norm: Num,
+    r0_norm: Num,
+    r0_nuisance: Num,
+    distance: Num,
+    C_r: Num | None = None,
+    eta: Num | None = None,
+    lambda_1: Num | None = None,
+) -> Report:
     """Theorem 6.22, eq. (6.60): arbitrary initialisation with ``distance = D_{abar,Gamma}(r0)``."""
     return evaluate("6.22", **locals())
 
 
-def theorem_6_23(*, alpha: Num, Gamma: Num, zeta: Num, k: Num, n: Num, K: Num, B: Num,
-                 X_norm: Num, y_info: Num, y_nuisance: Num, distance: Num, c: Num | None = None,
-                 eta: Num | None = None, lambda_1: Num | None = None) -> Report:
+def theorem_6_23(
+    *,
+    alpha: Num,
+    Gamma: Num,
+    zeta: Num,
+    k: Num,
+    n: Num,
+    K: Num,
+    B: Num,
+    X_norm: Num,
+    y_info: Num,
+    y_nuisance: Num,
+    distance: Num,
+    c: Num | None = None,
+    eta: Num | None = None,
+    lambda_1: Num | None = None,
+) -> Report:
     """Theorem 6.23, eqs. (6.67)-(6.71): optimisation from a random initialisation.
 
     ``nu`` is fixed by (6.67); spaces of ``Sigma(X)^{1/2}`` at ``alpha_0 = alpha B sqrt(sqrt(n) K
@@ -318,10 +423,24 @@ def theorem_6_23(*, alpha: Num, Gamma: Num, zeta: Num, k: Num, n: Num, K: Num, B
     return evaluate("6.23", **locals())
 
 
-def theorem_6_24(*, alpha: Num, Gamma: Num, zeta: Num, delta: Num, k: Num, n: Num, K: Num,
-                 B: Num, X_norm: Num, y_info: Num, y_nuisance: Num, y_pinv: Num,
-                 c: Num | None = None, eta: Num | None = None,
-                 lambda_1: Num | None = None) -> Report:
+def theorem_6_24(
+    *,
+    alpha: Num,
+    Gamma: Num,
+    zeta: Num,
+    delta: Num,
+    k: Num,
+    n: Num,
+    K: Num,
+    B: Num,
+    X_norm: Num,
+    y_info: Num,
+    y_nuisance: Num,
+    y_pinv: Num,
+    c: Num | None = None,
+    eta: Num | None = None,
+    lambda_1: Num | None = None,
+) -> Report:
     """Theorem 6.24: generalisation from a random initialisation (main statement).
 
     Error = bias ``2||Pi_N y||/sqrt(n)`` + variance ``12 B sqrt(K)/sqrt(n) (||J_I^+ y|| +
@@ -340,10 +459,24 @@ def theorem_6_24(*, alpha: Num, Gamma: Num, zeta: Num, delta: Num, k: Num, n: Nu
     return evaluate("6.24", **locals())
 
 
-def theorem_6_25(*, alpha: Num, Gamma: Num, zeta: Num, delta: Num, k: Num, n: Num, K: Num,
-                 B: Num, X_norm: Num, y_info: Num, y_nuisance: Num, distance: Num,
-                 c: Num | None = None, eta: Num | None = None,
-                 lambda_1: Num | None = None) -> Report:
+def theorem_6_25(
+    *,
+    alpha: Num,
+    Gamma: Num,
+    zeta: Num,
+    delta: Num,
+    k: Num,
+    n: Num,
+    K: Num,
+    B: Num,
+    X_norm: Num,
+    y_info: Num,
+    y_nuisance: Num,
+    distance: Num,
+    c: Num | None = None,
+    eta: Num | None = None,
+    lambda_1: Num | None = None,
+) -> Report:
     """Theorem 6.25: random initialisation with ``distance = D_{alpha_0,Gamma}(y)``, width (6.89)."""
     return evaluate("6.25", **locals())
 
@@ -353,7 +486,9 @@ def theorem_2_2(*, alpha: Num, Gamma: Num, k: Num, n: Num, K: Num, y_nuisance: N
     return evaluate("2.2", **locals())
 
 
-def theorem_2_3(*, alpha: Num, Gamma: Num, k: Num, n: Num, r0_norm: Num, r0_nuisance: Num) -> Report:
+def theorem_2_3(
+    *, alpha: Num, Gamma: Num, k: Num, n: Num, r0_norm: Num, r0_nuisance: Num
+) -> Report:
     """Theorem 2.3 (informal); cutoff ``alpha sqrt(n)`` on J(W0)."""
     return evaluate("2.3", **locals())
 
@@ -363,9 +498,21 @@ def theorem_2_5(*, Gamma: Num, k: Num, n: Num, K: Num, C: Num, lambda_M: Num, si
     return evaluate("2.5", **locals())
 
 
-def theorem_a_3(*, Gamma: Num, zeta: Num, delta: Num, k: Num, n: Num, K: Num, C: Num, B: Num,
-                lambda_M: Num, sigma: Num, X_norm: Num | None = None,
-                eta: Num | None = None) -> Report:
+def theorem_a_3(
+    *,
+    Gamma: Num,
+    zeta: Num,
+    delta: Num,
+    k: Num,
+    n: Num,
+    K: Num,
+    C: Num,
+    B: Num,
+    lambda_M: Num,
+    sigma: Num,
+    X_norm: Num | None = None,
+    eta: Num | None = None,
+) -> Report:
     """Theorem A.3 (≲ statement): mixture model; ``X_norm`` defaults to ``sqrt(n)``."""
     return evaluate("A.3", **locals())
 
@@ -387,10 +534,37 @@ def lemma_6_2(split: InfoNuisance, r0: ArrayLike, *, Gamma: float) -> Report:
     # Round-off slack: the inequalities are compared at relative precision 1e-12.
     tol = 1e-12 * (1.0 + upper_g)
     conds = (
-        Condition("6.2a", val, "<=", upper, np.asarray(val <= upper + tol), "B <= sqrt(|Pi_I r0|^2 + Gamma^2 |Pi_N r0|^2)"),
-        Condition("6.2b", upper, "<=", upper_g, np.asarray(upper <= upper_g + tol), "... <= Gamma ||r0|| (Gamma >= 1)"),
-        Condition("6.3", val, ">=", lower, np.asarray(val >= lower - tol), "B >= (alpha/lambda_1) ||Pi_I r0||"),
+        Condition(
+            "6.2a",
+            val,
+            "<=",
+            upper,
+            np.asarray(val <= upper + tol),
+            "B <= sqrt(|Pi_I r0|^2 + Gamma^2 |Pi_N r0|^2)",
+        ),
+        Condition(
+            "6.2b",
+            upper,
+            "<=",
+            upper_g,
+            np.asarray(upper <= upper_g + tol),
+            "... <= Gamma ||r0|| (Gamma >= 1)",
+        ),
+        Condition(
+            "6.3",
+            val,
+            ">=",
+            lower,
+            np.asarray(val >= lower - tol),
+            "B >= (alpha/lambda_1) ||Pi_I r0||",
+        ),
     )
-    return Report("L6.2", "bounds on the early-stopping value, eqs. (6.2)-(6.3)",
-                  {"value": val, "upper": upper, "upper_gamma": upper_g, "lower": lower},
-                  conds, split.cutoff, None, None)
+    return Report(
+        "L6.2",
+        "bounds on the early-stopping value, eqs. (6.2)-(6.3)",
+        {"value": val, "upper": upper, "upper_gamma": upper_g, "lower": lower},
+        conds,
+        split.cutoff,
+        None,
+        None,
+    )

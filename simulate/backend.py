@@ -71,7 +71,9 @@ _TORCH = {
 def torch_activation(name: str) -> TorchActivation:
     """The torch twin of ``bounds.kernels.ACTIVATIONS[name]`` (smooth activations only)."""
     if name not in _TORCH:
-        raise ValueError(f"activation must be one of {sorted(_TORCH)} (smooth, as the theorems "
-                         f"require), got {name!r}")
+        raise ValueError(
+            f"activation must be one of {sorted(_TORCH)} (smooth, as the theorems "
+            f"require), got {name!r}"
+        )
     phi, dphi, ddphi = _TORCH[name]
     return TorchActivation(name, phi, dphi, ddphi, ACTIVATIONS[name].B)

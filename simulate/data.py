@@ -55,8 +55,14 @@ def _normalize(X: np.ndarray) -> np.ndarray:
     return X / np.linalg.norm(X, axis=1, keepdims=True)
 
 
-def mixture_centers(K: int, C: int, d: int, rng: np.random.Generator,
-                    min_distance: float | None = None, max_tries: int = 10_000) -> np.ndarray:
+def mixture_centers(
+    K: int,
+    C: int,
+    d: int,
+    rng: np.random.Generator,
+    min_distance: float | None = None,
+    max_tries: int = 10_000,
+) -> np.ndarray:
     """``KC`` unit-norm centres (rows, class-major: row ``l*C + c`` is cluster ``(l, c)``).
 
     With ``min_distance`` every pair is at least that far apart (rejection sampling); an
@@ -72,8 +78,10 @@ def mixture_centers(K: int, C: int, d: int, rng: np.random.Generator,
     while len(centers) < m:
         tries += 1
         if tries > max_tries:
-            raise ValueError(f"could not place {m} unit centres in R^{d} with min_distance="
-                             f"{min_distance}; lower it or raise d")
+            raise ValueError(
+                f"could not place {m} unit centres in R^{d} with min_distance="
+                f"{min_distance}; lower it or raise d"
+            )
         c = _normalize(rng.standard_normal((1, d)))[0]
         if all(np.linalg.norm(c - o) >= min_distance for o in centers):
             centers.append(c)
@@ -81,8 +89,16 @@ def mixture_centers(K: int, C: int, d: int, rng: np.random.Generator,
 
 
 def gaussian_mixture(
-    n: int, n_test: int, *, K: int, C: int, d: int, sigma: float, seed: int,
-    min_distance: float | None = None, normalize: bool = True,
+    n: int,
+    n_test: int,
+    *,
+    K: int,
+    C: int,
+    d: int,
+    sigma: float,
+    seed: int,
+    min_distance: float | None = None,
+    normalize: bool = True,
 ) -> Dataset:
     """Definition 2.4: ``KC`` clusters, uniform assignment, ``x ~ N(mu, sigma^2 I_d / d)``, label ``e_l``.
 
@@ -104,8 +120,21 @@ def gaussian_mixture(
 
     Xtr, ytr, ctr = draw(n)
     Xte, yte, cte = draw(n_test)
-    return Dataset(Xtr, ytr, Xte, yte, {"centers": M, "clusters_train": ctr, "clusters_test": cte,
-                                        "K": K, "C": C, "sigma": sigma, "normalized": normalize})
+    return Dataset(
+        Xtr,
+        ytr,
+        Xte,
+        yte,
+        {
+            "centers": M,
+            "clusters_train": ctr,
+            "clusters_test": cte,
+            "K": K,
+            "C": C,
+            "sigma": sigma,
+            "normalized": normalize,
+        },
+    )
 
 
 def corrupt_labels(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -120,7 +149,7 @@ def corrupt_labels(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarra
     if K < 2 and fraction > 0:
         raise ValueError("label corruption needs K >= 2 classes")
     rng = np.random.default_rng(seed)
-    m = int(round(fraction * n))
+    m = round(fraction * n)
     idx = rng.choice(n, size=m, replace=False)
     labels = y.argmax(axis=1)
     shift = rng.integers(1, K, size=m) if m else np.zeros(0, dtype=int)
@@ -178,8 +207,16 @@ class LinearModel:
         return X, y
 
 
-def linear_model(n: int = 200, d: int = 500, r: int = 5, sigma_x: float = 0.2,
-                 sigma_y: float = 2.0, *, seed: int, w_star_norm: float | None = None) -> LinearModel:
+def linear_model(
+    n: int = 200,
+    d: int = 500,
+    r: int = 5,
+    sigma_x: float = 0.2,
+    sigma_y: float = 2.0,
+    *,
+    seed: int,
+    w_star_norm: float | None = None,
+) -> LinearModel:
     """The Fig. 8 model: ``U``, ``V`` uniformly random orthonormal, ``S = I_r``.
 
     The paper leaves ``w*`` unspecified; we take ``w* = V g`` with ``g ~ N(0, I_r)`` rescaled so
@@ -188,7 +225,9 @@ def linear_model(n: int = 200, d: int = 500, r: int = 5, sigma_x: float = 0.2,
     """
     n, d, r = _check_pos_int("n", n), _check_pos_int("d", d), _check_pos_int("r", r)
     if not r <= n <= d:
-        raise ValueError(f"need r <= n <= d (rank-r signal, overparameterised), got r={r}, n={n}, d={d}")
+        raise ValueError(
+            f"need r <= n <= d (rank-r signal, overparameterised), got r={r}, n={n}, d={d}"
+        )
     for name, val in (("sigma_x", sigma_x), ("sigma_y", sigma_y)):
         if not (np.isfinite(val) and val >= 0):
             raise ValueError(f"{name} must be >= 0, got {val!r}")
@@ -216,13 +255,16 @@ def digits(n_train: int, n_test: int, seed: int) -> Dataset:
     data = load_digits()
     X, labels = data.data.astype(np.float64), data.target
     if n_train + n_test > X.shape[0]:
-        raise ValueError(f"n_train + n_test must be <= {X.shape[0]} for digits, got {n_train + n_test}")
+        raise ValueError(
+            f"n_train + n_test must be <= {X.shape[0]} for digits, got {n_train + n_test}"
+        )
     perm = np.random.default_rng(seed).permutation(X.shape[0])
-    tr, te = perm[:n_train], perm[n_train:n_train + n_test]
+    tr, te = perm[:n_train], perm[n_train : n_train + n_test]
     mean = X[tr].mean(axis=0)
     Y = np.eye(10)[labels]
-    return Dataset(_normalize(X[tr] - mean), Y[tr], _normalize(X[te] - mean), Y[te],
-                   {"name": "digits"})
+    return Dataset(
+        _normalize(X[tr] - mean), Y[tr], _normalize(X[te] - mean), Y[te], {"name": "digits"}
+    )
 
 
 def load(name: str, n_train: int, n_test: int, seed: int, **kwargs: Any) -> Dataset:

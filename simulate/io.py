@@ -63,7 +63,7 @@ def write_json(path: Path | str, data: Mapping[str, Any]) -> None:
 
 def read_json(path: Path | str) -> dict[str, Any]:
     with open(path, encoding="utf-8") as fh:
-        return json.load(fh)  # type: ignore[no-any-return]
+        return json.load(fh)
 
 
 def write_csv(path: Path | str, columns: Mapping[str, Any]) -> None:
@@ -82,20 +82,26 @@ def write_csv(path: Path | str, columns: Mapping[str, Any]) -> None:
 
 def versions() -> dict[str, str]:
     """Versions of Python and the numerical stack (recorded in every results file)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     import matplotlib
     import scipy
     import sympy
     import torch
 
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         jb = version("jacobound")
     except PackageNotFoundError:  # running from a source tree that is not installed
         jb = "unknown"
-    return {"jacobound": jb, "python": platform.python_version(), "numpy": np.__version__,
-            "scipy": scipy.__version__, "sympy": sympy.__version__, "torch": torch.__version__,
-            "matplotlib": matplotlib.__version__}
+    return {
+        "jacobound": jb,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "sympy": sympy.__version__,
+        "torch": torch.__version__,
+        "matplotlib": matplotlib.__version__,
+    }
 
 
 def config_key(config: Mapping[str, Any]) -> str:
@@ -104,8 +110,9 @@ def config_key(config: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def cached_run(folder: Path, name: str, config: Mapping[str, Any],
-               compute: Callable[[], Mapping[str, Any]]) -> dict[str, Any]:
+def cached_run(
+    folder: Path, name: str, config: Mapping[str, Any], compute: Callable[[], Mapping[str, Any]]
+) -> dict[str, Any]:
     """Return the stored result of run ``name`` if its config matches, else compute and store it.
 
     Each finished run is its own atomically written file, so a sweep killed at any moment and
@@ -116,7 +123,7 @@ def cached_run(folder: Path, name: str, config: Mapping[str, Any],
     if path.exists():
         stored = read_json(path)
         if stored.get("config_key") == key:
-            return stored["result"]  # type: ignore[no-any-return]
+            return stored["result"]
     result = dict(compute())
     write_json(path, {"config_key": key, "config": dict(config), "result": result})
     return result

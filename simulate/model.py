@@ -132,7 +132,9 @@ class ShallowNet:
         return self.vjp(X, self.residual(X, Y).T)
 
 
-def gd_step(net: ShallowNet, X: torch.Tensor, Y: torch.Tensor, eta: float) -> tuple[ShallowNet, torch.Tensor]:
+def gd_step(
+    net: ShallowNet, X: torch.Tensor, Y: torch.Tensor, eta: float
+) -> tuple[ShallowNet, torch.Tensor]:
     """One full-batch GD step (1.5) with the closed-form gradient.
 
     Computes ``Z = X W^T`` once and reuses it for ``phi`` and ``phi'``: two large products
@@ -175,8 +177,11 @@ def init_random(
     W0 = rng.standard_normal((k, d))
     V = rng.choice([-1.0, 1.0], size=(K, k)) * nu / np.sqrt(k * K)
     dev, dt = resolve_device(device), resolve_dtype(dtype)
-    return ShallowNet(torch.as_tensor(W0, device=dev, dtype=dt),
-                      torch.as_tensor(V, device=dev, dtype=dt), activation)
+    return ShallowNet(
+        torch.as_tensor(W0, device=dev, dtype=dt),
+        torch.as_tensor(V, device=dev, dtype=dt),
+        activation,
+    )
 
 
 def lipschitz_step(nu: float, B: float, X_norm: float) -> float:

@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 #: Line styles that stay distinguishable in grayscale (colour, dash, marker).
-STYLES = [
+STYLES: list[dict[str, Any]] = [
     dict(color="0.0", linestyle="-", marker="o"),
     dict(color="0.45", linestyle="--", marker="s"),
     dict(color="0.2", linestyle=":", marker="^"),
     dict(color="0.6", linestyle="-.", marker="D"),
     dict(color="0.3", linestyle=(0, (5, 1)), marker="v"),
-    dict(color="0.7", linestyle=(0, (1, 1)), marker="x"),
+    dict(color="0.7", linestyle=(0, (1, 1)), marker="P"),
 ]
 
 
-def style(i: int, markevery: int | None = None) -> dict[str, object]:
+def style(i: int, markevery: int | None = None) -> dict[str, Any]:
     s = dict(STYLES[i % len(STYLES)])
     s["markersize"] = 4
     if markevery:
@@ -30,8 +31,9 @@ def style(i: int, markevery: int | None = None) -> dict[str, object]:
 
 
 def new_figure(ncols: int = 1, width: float = 4.2, height: float = 3.2) -> tuple[Figure, list]:
-    plt.rcParams.update({"font.size": 9, "axes.grid": True, "grid.alpha": 0.3,
-                         "mathtext.fontset": "cm"})
+    plt.rcParams.update(
+        {"font.size": 9, "axes.grid": True, "grid.alpha": 0.3, "mathtext.fontset": "cm"}
+    )
     fig, axes = plt.subplots(1, ncols, figsize=(width * ncols, height), squeeze=False)
     return fig, list(axes[0])
 

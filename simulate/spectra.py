@@ -107,7 +107,7 @@ def top_eigenpairs(
         # A B is known for all but the last block; apply once more for that block.
         AB_known = torch.cat(AQ, dim=1)
         if AB_known.shape[1] < B.shape[1]:
-            extra = apply(B[:, AB_known.shape[1]:])
+            extra = apply(B[:, AB_known.shape[1] :])
             matvecs += extra.shape[1]
             AB = torch.cat([AB_known, extra], dim=1)
         else:
@@ -121,12 +121,15 @@ def top_eigenpairs(
         if bool((res <= tol * theta[0].abs()).all()) or B.shape[1] >= dim:
             return TopEigen(to_numpy(theta[:r]), to_numpy(Y[:, :r]), to_numpy(res), it, matvecs)
         Q = torch.linalg.qr(Y)[0]
-    raise RuntimeError(f"top_eigenpairs did not converge to tol={tol} in {max_restarts} restarts; "
-                       f"largest residual {float(res.max()):.3g}")
+    raise RuntimeError(
+        f"top_eigenpairs did not converge to tol={tol} in {max_restarts} restarts; "
+        f"largest residual {float(res.max()):.3g}"
+    )
 
 
-def jacobian_split(net: ShallowNet, X: torch.Tensor, *, cutoff: float | None = None,
-                   info_rank: int | None = None) -> InfoNuisance:
+def jacobian_split(
+    net: ShallowNet, X: torch.Tensor, *, cutoff: float | None = None, info_rank: int | None = None
+) -> InfoNuisance:
     """Split of ``J(W)`` (Definition 1.1) at ``cutoff``, or just below the ``info_rank``-th singular value."""
     lam, U = gram_eigh(net, X)
     lam = np.clip(lam, 0.0, None)
@@ -183,6 +186,7 @@ def slq_density(
         T = np.diag(alphas) + np.diag(betas, 1) + np.diag(betas, -1)
         nodes, vecs = np.linalg.eigh(T)
         weights = vecs[0] ** 2
-        dens += (weights[None, :] * np.exp(-((g[:, None] - nodes[None, :]) ** 2) / (2 * s**2))
-                 ).sum(axis=1) / (s * np.sqrt(2 * np.pi))
+        dens += (weights[None, :] * np.exp(-((g[:, None] - nodes[None, :]) ** 2) / (2 * s**2))).sum(
+            axis=1
+        ) / (s * np.sqrt(2 * np.pi))
     return dens / probes

@@ -53,9 +53,14 @@ class History:
 
     def series(self) -> dict[str, list[float]]:
         """Scalar curves as lists (for JSON/CSV)."""
-        out = {"step": self.steps.tolist(), "train_loss": self.train_loss.tolist(),
-               "residual_norm": self.residual_norm.tolist(), "train_error": self.train_error.tolist(),
-               "W_frobenius": self.W_frobenius.tolist(), "W_rows": self.W_rows.tolist()}
+        out = {
+            "step": self.steps.tolist(),
+            "train_loss": self.train_loss.tolist(),
+            "residual_norm": self.residual_norm.tolist(),
+            "train_error": self.train_error.tolist(),
+            "W_frobenius": self.W_frobenius.tolist(),
+            "W_rows": self.W_rows.tolist(),
+        }
         if self.test_loss is not None and self.test_error is not None:
             out["test_loss"] = self.test_loss.tolist()
             out["test_error"] = self.test_error.tolist()
@@ -107,8 +112,9 @@ def train(
         raise ValueError(f"Y must be (n, K) = ({X.shape[0]}, {net.K}), got {tuple(Y.shape)}")
     has_test = X_test is not None and Y_test is not None
     W0 = net.W.clone()
-    rec: dict[str, list[float]] = {k: [] for k in (
-        "step", "loss", "rnorm", "err", "tloss", "terr", "wf", "wr")}
+    rec: dict[str, list[float]] = {
+        k: [] for k in ("step", "loss", "rnorm", "err", "tloss", "terr", "wf", "wr")
+    }
     res: list[np.ndarray] = []
     tres: list[np.ndarray] = []
     loss0: float | None = None
@@ -155,11 +161,15 @@ def train(
         cur = new
     as_arr = lambda key: np.asarray(rec[key], dtype=np.float64)  # noqa: E731
     hist = History(
-        steps=np.asarray(rec["step"], dtype=np.int64), train_loss=as_arr("loss"),
-        residual_norm=as_arr("rnorm"), train_error=as_arr("err"),
+        steps=np.asarray(rec["step"], dtype=np.int64),
+        train_loss=as_arr("loss"),
+        residual_norm=as_arr("rnorm"),
+        train_error=as_arr("err"),
         test_loss=as_arr("tloss") if has_test else None,
         test_error=as_arr("terr") if has_test else None,
-        W_frobenius=as_arr("wf"), W_rows=as_arr("wr"), W_final=to_numpy(cur.W),
+        W_frobenius=as_arr("wf"),
+        W_rows=as_arr("wr"),
+        W_final=to_numpy(cur.W),
         residuals=np.array(res) if store_residuals else None,
         test_residuals=np.array(tres) if store_residuals and has_test else None,
     )

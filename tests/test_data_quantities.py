@@ -39,8 +39,17 @@ def test_from_data_6_24_equals_manual_pipeline(rng):
     assert q.rank == int(info.sum())
     assert q.info == pytest.approx(np.linalg.norm(coef[info]), rel=1e-9)
     assert q.pinv == pytest.approx(np.sqrt(np.sum(coef[info] ** 2 / lam[info])), rel=1e-9)
-    manual = bounds.theorem_6_24(n=n, K=K, B=1.0, X_norm=Xn, y_info=q.info, y_nuisance=q.nuisance,
-                                 y_pinv=q.pinv, lambda_1=float(np.sqrt(lam.max())), **sc)
+    manual = bounds.theorem_6_24(
+        n=n,
+        K=K,
+        B=1.0,
+        X_norm=Xn,
+        y_info=q.info,
+        y_nuisance=q.nuisance,
+        y_pinv=q.pinv,
+        lambda_1=float(np.sqrt(lam.max())),
+        **sc,
+    )
     assert rep.error == pytest.approx(manual.error, rel=1e-12)
 
 
@@ -50,8 +59,9 @@ def test_from_data_other_theorems(rng):
     assert bounds.from_data("6.23", X, Y, **sc).train_residual > 0
     assert bounds.from_data("6.25", X, Y, delta=0.1, **sc).error > 0
     assert bounds.from_data("2.2", X, Y, alpha=0.05, Gamma=2.0, k=10**8).informal
-    rep = bounds.from_data("A.3", X, Y, centers=M, Gamma=2.0, zeta=0.1, delta=0.1, k=10**9,
-                           C=2, sigma=0.1)
+    rep = bounds.from_data(
+        "A.3", X, Y, centers=M, Gamma=2.0, zeta=0.1, delta=0.1, k=10**9, C=2, sigma=0.1
+    )
     assert rep.error > 0
 
 
@@ -59,8 +69,7 @@ def test_from_jacobian_6_22_equals_manual(rng):
     n, K, p = 10, 2, 40
     J = rng.standard_normal((n * K, p)) / math.sqrt(p)
     r0 = rng.standard_normal(n * K)
-    sc = dict(alpha=0.3, Gamma=2.0, zeta=0.2, delta=0.1, k=10**6, n=n, nu=1.0, B=1.0,
-              X_norm=2.0)
+    sc = dict(alpha=0.3, Gamma=2.0, zeta=0.2, delta=0.1, k=10**6, n=n, nu=1.0, B=1.0, X_norm=2.0)
     rep, q = bounds.from_jacobian("6.22", J=J, r0=r0, return_quantities=True, **sc)
     rep_g = bounds.from_jacobian("6.22", gram=J @ J.T, r0=r0, **sc)
     assert rep.error == pytest.approx(rep_g.error, rel=1e-9)
@@ -90,8 +99,9 @@ def explicit_gram(W, V, X):
     """J J^T from the explicit class-major Jacobian (6.27), softplus (phi' = sigmoid)."""
     D = special.expit(X @ W.T)  # n x k
     K = V.shape[0]
-    J = np.concatenate([np.einsum("is,id->isd", D * V[l], X).reshape(X.shape[0], -1)
-                        for l in range(K)])
+    J = np.concatenate(
+        [np.einsum("is,id->isd", D * V[l], X).reshape(X.shape[0], -1) for l in range(K)]
+    )
     return J @ J.T
 
 
@@ -130,7 +140,9 @@ def test_lemma_6_3(seed, frac):
     eps = np.linalg.norm(B - A, 2)
     eta = max(frac, 1e-3) / beta**2
     r = rng.standard_normal(n)
-    assert np.linalg.norm(r - eta * A @ (B.T @ r)) <= (1 + eta * eps**2) * np.linalg.norm(r) * (1 + 1e-12)
+    assert np.linalg.norm(r - eta * A @ (B.T @ r)) <= (1 + eta * eps**2) * np.linalg.norm(r) * (
+        1 + 1e-12
+    )
 
 
 @given(st.integers(0, 2**31 - 1), st.floats(1e-3, 1.0))

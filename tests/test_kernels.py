@@ -79,7 +79,7 @@ def test_mntk_block_diagonal_and_schur(seed, K):
     base = ntk(X)
     for a in range(K):
         for b in range(K):
-            blk = S[a * n:(a + 1) * n, b * n:(b + 1) * n]
+            blk = S[a * n : (a + 1) * n, b * n : (b + 1) * n]
             np.testing.assert_array_equal(blk, base if a == b else 0.0)
     X_norm = np.linalg.norm(X, 2)
     assert np.linalg.eigvalsh(S).max() <= kernels.schur_upper_bound(X_norm, 1.0) * (1 + 1e-12)

@@ -13,8 +13,14 @@ from simulate.data import corrupt_labels
 from simulate.model import ShallowNet, gd_step, init_random
 from simulate.train import TrainingDiverged, train
 
-shapes = st.tuples(st.integers(1, 7), st.integers(1, 5), st.integers(1, 6), st.integers(1, 4),
-                   st.integers(0, 2**31 - 1), st.sampled_from(["softplus", "gaussian"]))
+shapes = st.tuples(
+    st.integers(1, 7),
+    st.integers(1, 5),
+    st.integers(1, 6),
+    st.integers(1, 4),
+    st.integers(0, 2**31 - 1),
+    st.sampled_from(["softplus", "gaussian"]),
+)
 
 
 def _setup(n, d, k, K, seed, act):
@@ -74,8 +80,18 @@ def test_training_reduces_loss_and_records(rng):
     net, X = _setup(20, 4, 32, 3, 0, "softplus")
     Y = torch.as_tensor(np.eye(3)[rng.integers(0, 3, 20)])
     eta = 1.0 / float(torch.linalg.eigvalsh(net.gram(X))[-1])
-    _, h = train(net, X, Y, eta=eta, steps=50, record_every=10, X_test=X, Y_test=Y,
-                 store_residuals=True, progress=False)
+    _, h = train(
+        net,
+        X,
+        Y,
+        eta=eta,
+        steps=50,
+        record_every=10,
+        X_test=X,
+        Y_test=Y,
+        store_residuals=True,
+        progress=False,
+    )
     assert list(h.steps) == [0, 10, 20, 30, 40, 50]
     assert np.all(np.diff(h.train_loss) <= 0)
     assert h.residuals.shape == (6, 60)
@@ -115,7 +131,10 @@ def test_corruption_switches_to_another_class():
 def test_jacobian_distance_matches_explicit(p):
     n, d, k, K, seed, act = p
     net, X = _setup(n, d, k, K, seed, act)
-    other = net.with_W(net.W + 0.3 * torch.randn(k, d, dtype=torch.float64,
-                                                 generator=torch.Generator().manual_seed(seed)))
+    other = net.with_W(
+        net.W
+        + 0.3
+        * torch.randn(k, d, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
+    )
     explicit = torch.linalg.matrix_norm(net.jacobian(X) - other.jacobian(X), ord=2)
     assert abs(net.jacobian_distance(other, X) - float(explicit)) <= 1e-6 * (1 + float(explicit))

@@ -42,7 +42,8 @@ def test_slq_matches_exact_density():
     sigma = (grid[-1] - grid[0]) / 30
     est = slq_density(gram_operator(net, X), 120, grid, probes=30, steps=120, sigma=sigma)
     exact = np.exp(-((grid[:, None] - lam[None, :]) ** 2) / (2 * sigma**2)).sum(1) / (
-        len(lam) * sigma * np.sqrt(2 * np.pi))
+        len(lam) * sigma * np.sqrt(2 * np.pi)
+    )
     # With steps >= dim the quadrature is exact per probe; only the trace estimate is random.
     assert np.abs(est - exact).max() <= 0.2 * exact.max()
     assert abs(np.trapezoid(est, grid) - 1) < 0.05

@@ -85,10 +85,13 @@ def test_lemma_6_5_closed_form_equals_iteration(data, tau, frac):
     G = J @ J.T
     for _ in range(tau):
         r = r - eta * G @ r
-    np.testing.assert_allclose(s.linearized_residual(r0, eta, tau), r, atol=1e-9 * (1 + np.linalg.norm(r0)))
+    np.testing.assert_allclose(
+        s.linearized_residual(r0, eta, tau), r, atol=1e-9 * (1 + np.linalg.norm(r0))
+    )
     tot, info, nuis = s.linearized_residual_norms(r0, eta, [tau])
     np.testing.assert_allclose(tot[0], np.linalg.norm(r), rtol=1e-8, atol=1e-12)
     np.testing.assert_allclose(info[0], s.info_norm(r), rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(nuis[0], s.nuisance_norm(r), rtol=1e-8, atol=1e-12)
 
 
 @given(split_and_vector(), st.integers(0, 50), st.floats(0.05, 1.0))
@@ -115,7 +118,9 @@ def test_kron_split_equals_dense_split(seed, K, n):
     assert kron.rank == dense.rank
     for f in ("info_norm", "nuisance_norm", "pinv_norm"):
         np.testing.assert_allclose(getattr(kron, f)(v), getattr(dense, f)(v), rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(kron.early_stopping_value(v, 3.0), dense.early_stopping_value(v, 3.0), rtol=1e-9)
+    np.testing.assert_allclose(
+        kron.early_stopping_value(v, 3.0), dense.early_stopping_value(v, 3.0), rtol=1e-9
+    )
 
 
 @given(matrices(max_rows=10, max_cols=20))

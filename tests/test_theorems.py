@@ -16,8 +16,20 @@ from bounds import formulas as F
 from bounds import symbolic
 
 # A valid 6.24 point: ||X|| = sqrt(n) allows alpha <= 1/sqrt(K).
-BASE_624 = dict(alpha=0.3, Gamma=2.0, zeta=0.1, delta=0.05, k=4096, n=1000, K=10, B=1.0,
-                X_norm=math.sqrt(1000), y_info=30.0, y_nuisance=math.sqrt(100.0), y_pinv=5.0)
+BASE_624 = dict(
+    alpha=0.3,
+    Gamma=2.0,
+    zeta=0.1,
+    delta=0.05,
+    k=4096,
+    n=1000,
+    K=10,
+    B=1.0,
+    X_norm=math.sqrt(1000),
+    y_info=30.0,
+    y_nuisance=math.sqrt(100.0),
+    y_pinv=5.0,
+)
 
 
 def _oracle_6_24(p, Gamma):
@@ -50,14 +62,30 @@ def test_6_24_matches_hand_transcription():
 
 
 def test_6_21_matches_hand_transcription():
-    p = dict(alpha=0.5, Gamma=3.0, zeta=0.2, delta=0.1, k=10**12, n=400, nu=1.0, B=1.0,
-             X_norm=15.0, r0_norm=25.0, r0_nuisance=5.0, r0_pinv=3.0)
+    p = dict(
+        alpha=0.5,
+        Gamma=3.0,
+        zeta=0.2,
+        delta=0.1,
+        k=10**12,
+        n=400,
+        nu=1.0,
+        B=1.0,
+        X_norm=15.0,
+        r0_norm=25.0,
+        r0_nuisance=5.0,
+        r0_pinv=3.0,
+    )
     rep = bounds.theorem_6_21(**p)
     G = float(rep.inputs["Gamma_effective"])
     abar = 0.5 * math.sqrt(20 * 15)
     Cr = 25 / 20
-    err = (2 * 5 / 20 + 12 / 20 * (3 + G / abar * 5) + 5 * math.sqrt(math.log(20) / 400)
-           + 2 * Cr * (math.exp(-G) + 0.2))
+    err = (
+        2 * 5 / 20
+        + 12 / 20 * (3 + G / abar * 5)
+        + 5 * math.sqrt(math.log(20) / 400)
+        + 2 * Cr * (math.exp(-G) + 0.2)
+    )
     assert rep.cutoff == pytest.approx(abar)
     assert rep.error == pytest.approx(err, rel=1e-12)
     width = 25600 * Cr**2 * G**4 / (0.5**8 * 0.2**2)
@@ -65,8 +93,18 @@ def test_6_21_matches_hand_transcription():
 
 
 def test_5_3_matches_spec():
-    rep = bounds.theorem_5_3(alpha=1.0, Gamma=2.0, delta=0.5, beta=4.0, eps0=0.01, eps=1e-3,
-                             r0_norm=5.0, r0_info=4.0, r0_nuisance=3.0, r0_pinv=2.0)
+    rep = bounds.theorem_5_3(
+        alpha=1.0,
+        Gamma=2.0,
+        delta=0.5,
+        beta=4.0,
+        eps0=0.01,
+        eps=1e-3,
+        r0_norm=5.0,
+        r0_info=4.0,
+        r0_nuisance=3.0,
+        r0_pinv=2.0,
+    )
     G = float(rep.inputs["Gamma_effective"])
     assert rep.train_residual == pytest.approx(math.exp(-G) * 4 + 3 + 0.5 / 4 * 5)
     assert rep.radius == pytest.approx(2 * (2 + G * 3 + 0.5 * G * 5))
@@ -81,18 +119,32 @@ def point_624(draw):
     amax = math.sqrt(X / math.sqrt(n)) / math.sqrt(K)  # alpha_0 <= B ||X||
     frac = draw(st.floats(0.05, 1.0))
     theta = draw(st.floats(0.05, 1.5))
-    return dict(alpha=amax * frac, Gamma=draw(st.floats(1, 20)), zeta=draw(st.floats(1e-4, 0.5)),
-                delta=draw(st.floats(1e-4, 0.99)), k=draw(st.integers(1, 10**9)), n=n, K=K,
-                B=1.0, X_norm=X, y_info=math.sqrt(n) * math.cos(theta),
-                y_nuisance=math.sqrt(n) * math.sin(theta), y_pinv=draw(st.floats(0, 100)))
+    return dict(
+        alpha=amax * frac,
+        Gamma=draw(st.floats(1, 20)),
+        zeta=draw(st.floats(1e-4, 0.5)),
+        delta=draw(st.floats(1e-4, 0.99)),
+        k=draw(st.integers(1, 10**9)),
+        n=n,
+        K=K,
+        B=1.0,
+        X_norm=X,
+        y_info=math.sqrt(n) * math.cos(theta),
+        y_nuisance=math.sqrt(n) * math.sin(theta),
+        y_pinv=draw(st.floats(0, 100)),
+    )
 
 
 @given(point_624())
 def test_symbolic_and_numeric_agree(p):
     """sympy's exact evaluation (evalf) equals the compiled numeric report."""
     rep = bounds.theorem_6_24(**p)
-    vals = {**p, "Gamma": float(rep.inputs["Gamma_effective"]),
-            "eta": float(rep.step_size), "c": p["y_info"] / math.sqrt(p["n"])}
+    vals = {
+        **p,
+        "Gamma": float(rep.inputs["Gamma_effective"]),
+        "eta": float(rep.step_size),
+        "c": p["y_info"] / math.sqrt(p["n"]),
+    }
     t = symbolic.theorem_6_24()
     subs = {F.SYMBOLS[k]: sp.Float(v, 30) for k, v in vals.items()}
     subs[F.SYMBOLS["nu"]] = symbolic.expanded(t, F.SYMBOLS["nu"]).subs(subs)
@@ -121,9 +173,21 @@ def test_6_24_error_monotone(p, factor):
 
 @given(st.floats(1, 10), st.floats(1.01, 2.0), st.integers(10, 10**6))
 def test_width_monotone_in_Gamma_and_zeta(Gamma, f, n):
-    p = dict(BASE_624, n=n, X_norm=math.sqrt(n), y_info=math.sqrt(n) * 0.9,
-             y_nuisance=math.sqrt(n) * math.sqrt(1 - 0.81), Gamma=Gamma, alpha=0.2)
-    w = lambda **kw: float({c.name: c for c in bounds.theorem_6_24(**{**p, **kw}).conditions}["width"].rhs)  # noqa: E731
+    p = dict(
+        BASE_624,
+        n=n,
+        X_norm=math.sqrt(n),
+        y_info=math.sqrt(n) * 0.9,
+        y_nuisance=math.sqrt(n) * math.sqrt(1 - 0.81),
+        Gamma=Gamma,
+        alpha=0.2,
+    )
+
+    def w(**kw):
+        return float(
+            {c.name: c for c in bounds.theorem_6_24(**{**p, **kw}).conditions}["width"].rhs
+        )
+
     assert w(Gamma=Gamma * f) >= w()
     assert w(zeta=0.1 / f) >= w()
 
@@ -139,8 +203,20 @@ def test_mixture_bounds_decrease_in_n(n, f):
 
 
 def test_gamma_effective_and_integer_iterations():
-    rep = bounds.theorem_6_21(alpha=0.5, Gamma=1.3, zeta=0.2, delta=0.1, k=100, n=16, nu=1.0,
-                              B=1.0, X_norm=4.0, r0_norm=4.0, r0_nuisance=1.0, r0_pinv=1.0)
+    rep = bounds.theorem_6_21(
+        alpha=0.5,
+        Gamma=1.3,
+        zeta=0.2,
+        delta=0.1,
+        k=100,
+        n=16,
+        nu=1.0,
+        B=1.0,
+        X_norm=4.0,
+        r0_norm=4.0,
+        r0_nuisance=1.0,
+        r0_pinv=1.0,
+    )
     T = rep.iterations
     assert T == math.ceil(T)
     G = float(rep.inputs["Gamma_effective"])
@@ -220,22 +296,84 @@ def test_every_theorem_evaluates():
         "2.2": dict(alpha=0.1, Gamma=2, k=100, n=100, K=2, y_nuisance=1.0),
         "2.3": dict(alpha=0.1, Gamma=2, k=100, n=100, r0_norm=5.0, r0_nuisance=1.0),
         "2.5": dict(Gamma=2, k=100, n=100, K=2, C=2, lambda_M=0.2, sigma=0.01),
-        "A.3": dict(Gamma=2, zeta=0.1, delta=0.1, k=100, n=100, K=2, C=2, B=1, lambda_M=0.2,
-                    sigma=0.01),
-        "6.22": dict(alpha=0.5, Gamma=2, zeta=0.1, delta=0.1, k=100, n=100, nu=1, B=1,
-                     X_norm=10, r0_norm=10, r0_nuisance=2, distance=3),
-        "6.23": dict(alpha=0.3, Gamma=2, zeta=0.1, k=100, n=100, K=2, B=1, X_norm=10,
-                     y_info=9.0, y_nuisance=math.sqrt(19), distance=2),
-        "6.25": dict(alpha=0.3, Gamma=2, zeta=0.1, delta=0.1, k=100, n=100, K=2, B=1,
-                     X_norm=10, y_info=9.0, y_nuisance=math.sqrt(19), distance=2),
+        "A.3": dict(
+            Gamma=2, zeta=0.1, delta=0.1, k=100, n=100, K=2, C=2, B=1, lambda_M=0.2, sigma=0.01
+        ),
+        "6.22": dict(
+            alpha=0.5,
+            Gamma=2,
+            zeta=0.1,
+            delta=0.1,
+            k=100,
+            n=100,
+            nu=1,
+            B=1,
+            X_norm=10,
+            r0_norm=10,
+            r0_nuisance=2,
+            distance=3,
+        ),
+        "6.23": dict(
+            alpha=0.3,
+            Gamma=2,
+            zeta=0.1,
+            k=100,
+            n=100,
+            K=2,
+            B=1,
+            X_norm=10,
+            y_info=9.0,
+            y_nuisance=math.sqrt(19),
+            distance=2,
+        ),
+        "6.25": dict(
+            alpha=0.3,
+            Gamma=2,
+            zeta=0.1,
+            delta=0.1,
+            k=100,
+            n=100,
+            K=2,
+            B=1,
+            X_norm=10,
+            y_info=9.0,
+            y_nuisance=math.sqrt(19),
+            distance=2,
+        ),
         "L6.13": dict(k=100, n=100, K=2, B=1, X_norm=10, nu=1, delta=0.1),
         "L6.14": dict(nu=0.1, B=1, k=100, K=2, n=100, y_norm=10),
-        "L6.18": dict(nu=1, B=1, n=100, k=100, M_W=1, M_V=0, R=1, energy=1, train_loss=0.1,
-                      delta=0.1),
-        "L6.19": dict(alpha=0.5, Gamma=2, delta=0.5, k=100, nu=1, B=1, X_norm=10, eps0=0,
-                      r0_norm=5, r0_info=4, r0_nuisance=3, distance=2),
-        "L6.20": dict(alpha=0.5, Gamma=2, zeta=0.5, k=100, nu=1, B=1, X_norm=10, eps0=0,
-                      c=0.5, r0_norm=5, r0_info=4, r0_nuisance=3, distance=2),
+        "L6.18": dict(
+            nu=1, B=1, n=100, k=100, M_W=1, M_V=0, R=1, energy=1, train_loss=0.1, delta=0.1
+        ),
+        "L6.19": dict(
+            alpha=0.5,
+            Gamma=2,
+            delta=0.5,
+            k=100,
+            nu=1,
+            B=1,
+            X_norm=10,
+            eps0=0,
+            r0_norm=5,
+            r0_info=4,
+            r0_nuisance=3,
+            distance=2,
+        ),
+        "L6.20": dict(
+            alpha=0.5,
+            Gamma=2,
+            zeta=0.5,
+            k=100,
+            nu=1,
+            B=1,
+            X_norm=10,
+            eps0=0,
+            c=0.5,
+            r0_norm=5,
+            r0_info=4,
+            r0_nuisance=3,
+            distance=2,
+        ),
     }
     assert set(calls) | {"5.3", "6.21", "6.24"} == set(F.DEFS)
     for key, kw in calls.items():
@@ -246,8 +384,20 @@ def test_every_theorem_evaluates():
 
 
 def test_lemma_6_20_information_ratio_applies_only_with_eps0():
-    kw = dict(alpha=0.5, Gamma=2, zeta=0.5, k=100, nu=1, B=1, X_norm=10, c=0.9, r0_norm=5,
-              r0_info=3, r0_nuisance=4, distance=2)
+    kw = dict(
+        alpha=0.5,
+        Gamma=2,
+        zeta=0.5,
+        k=100,
+        nu=1,
+        B=1,
+        X_norm=10,
+        c=0.9,
+        r0_norm=5,
+        r0_info=3,
+        r0_nuisance=4,
+        distance=2,
+    )
     holds = lambda rep: {c.name: bool(c.holds) for c in rep.conditions}["information_ratio"]  # noqa: E731
     assert holds(bounds.lemma_6_20(eps0=0.0, **kw))
     assert not holds(bounds.lemma_6_20(eps0=1e-3, **kw))

@@ -89,8 +89,9 @@ def load_toml(path: Path | str) -> dict[str, Any]:
         return tomllib.load(fh)
 
 
-def run_experiment(name: str, out: Path | str, overrides: Mapping[str, Any] | None = None,
-                   *, progress: bool = True) -> dict[str, Any]:
+def run_experiment(
+    name: str, out: Path | str, overrides: Mapping[str, Any] | None = None, *, progress: bool = True
+) -> dict[str, Any]:
     """Validate the config, run, and write ``results.json``, CSVs, plots and ``run_info.json``.
 
     Deterministic numbers for a given seed on CPU: timings go to ``run_info.json`` only.
@@ -118,6 +119,7 @@ def run_experiment(name: str, out: Path | str, overrides: Mapping[str, Any] | No
         io.write_csv(out / f"{cname}.csv", cols)
     record["figures"] = mod.plot(record, out)
     io.write_json(out / "results.json", record)
-    io.write_json(out / "run_info.json", {"experiment": name, "seconds": elapsed,
-                                           "device": str(device)})
+    io.write_json(
+        out / "run_info.json", {"experiment": name, "seconds": elapsed, "device": str(device)}
+    )
     return record

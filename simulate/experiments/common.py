@@ -5,11 +5,15 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from bounds.report import Report
+
 from ..backend import resolve_device
 from ..data import Dataset
 
 
-def tensors(ds: Dataset, device: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+def tensors(
+    ds: Dataset, device: str
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """``(X_train, y_train, X_test, y_test)`` as float64 tensors on ``device``."""
     dev = resolve_device(device)
     as_t = lambda a: torch.as_tensor(a, dtype=torch.float64, device=dev)  # noqa: E731
@@ -22,15 +26,15 @@ def spectral_norm(X: np.ndarray) -> float:
     return sn(X)
 
 
-def status(rep: object) -> str:
+def status(rep: Report) -> str:
     """``rigorous``/``not rigorous``/``informal`` plus ``vacuous`` for a bounds report."""
-    r = rep  # type: ignore[assignment]
-    word = "informal" if r.informal else ("rigorous" if bool(r.rigorous) else "not rigorous")  # type: ignore[attr-defined]
-    return word + (", vacuous" if bool(r.vacuous) else "")  # type: ignore[attr-defined]
+    word = "informal" if rep.informal else ("rigorous" if bool(rep.rigorous) else "not rigorous")
+    return word + (", vacuous" if bool(rep.vacuous) else "")
 
 
-def classification_dataset(name: str, n: int, n_test: int, seed: int, *, K: int, C: int, d: int,
-                           sigma: float) -> Dataset:
+def classification_dataset(
+    name: str, n: int, n_test: int, seed: int, *, K: int, C: int, d: int, sigma: float
+) -> Dataset:
     """``mixture`` (Definition 2.4, unit-norm rows) or ``digits`` behind one call."""
     from ..data import load
 

@@ -10,6 +10,7 @@ labels), and the table of label and initial-residual energies on I and N for ``J
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -32,38 +33,69 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     rows = []
     for p in cfg.corruptions:
         key = {**dataclasses.asdict(cfg), "corruption": p}
-        r = io.cached_run(out, f"p{p:g}", key, lambda p=p: train_run(cfg, p, progress))
+        r = io.cached_run(out, f"p{p:g}", key, functools.partial(train_run, cfg, p, progress))
         rows.append((p, r))
     frac = np.array([p for p, _ in rows])
     nuis_init = np.array([r["label_nuisance_init"] for _, r in rows])
     nuis_final = np.array([r["label_nuisance_final"] for _, r in rows])
     test_err = np.array([r["final_test_error"] for _, r in rows])
     # ||Pi_N y|| / sqrt(n) equals ||Pi_N y|| / ||y|| for one-hot labels (||y|| = sqrt(n)).
-    corr = (float(np.corrcoef(nuis_init, test_err)[0, 1])
-            if len(rows) > 2 and np.std(test_err) > 0 and np.std(nuis_init) > 0 else None)
+    corr = (
+        float(np.corrcoef(nuis_init, test_err)[0, 1])
+        if len(rows) > 2 and np.std(test_err) > 0 and np.std(nuis_init) > 0
+        else None
+    )
     table = []
     for p, r in rows:
         for tag in ("init", "final"):
-            table.append({"corruption": p, "jacobian": f"J_{tag}",
-                          "label_info": r[f"label_info_{tag}"], "label_nuisance": r[f"label_nuisance_{tag}"],
-                          "r0_info": r[f"r0_info_{tag}"], "r0_nuisance": r[f"r0_nuisance_{tag}"]})
-    summary = {"corruption": frac.tolist(), "label_nuisance_init": nuis_init.tolist(),
-               "label_nuisance_final": nuis_final.tolist(), "final_test_error": test_err.tolist(),
-               "best_test_error": [r["best_test_error"] for _, r in rows],
-               "corr_test_error_vs_nuisance_over_sqrt_n": corr}
-    checks = {"nuisance_energy_grows_with_corruption": bool(nuis_init[-1] > nuis_init[0]),
-              "test_error_grows_with_corruption": bool(test_err[-1] > test_err[0])}
-    curves = {"corruption": {"corruption": frac.tolist(), "label_nuisance_init": nuis_init.tolist(),
-                             "label_nuisance_final": nuis_final.tolist(),
-                             "final_test_error": test_err.tolist()}}
+            table.append(
+                {
+                    "corruption": p,
+                    "jacobian": f"J_{tag}",
+                    "label_info": r[f"label_info_{tag}"],
+                    "label_nuisance": r[f"label_nuisance_{tag}"],
+                    "r0_info": r[f"r0_info_{tag}"],
+                    "r0_nuisance": r[f"r0_nuisance_{tag}"],
+                }
+            )
+    summary = {
+        "corruption": frac.tolist(),
+        "label_nuisance_init": nuis_init.tolist(),
+        "label_nuisance_final": nuis_final.tolist(),
+        "final_test_error": test_err.tolist(),
+        "best_test_error": [r["best_test_error"] for _, r in rows],
+        "corr_test_error_vs_nuisance_over_sqrt_n": corr,
+    }
+    checks = {
+        "nuisance_energy_grows_with_corruption": bool(nuis_init[-1] > nuis_init[0]),
+        "test_error_grows_with_corruption": bool(test_err[-1] > test_err[0]),
+    }
+    curves = {
+        "corruption": {
+            "corruption": frac.tolist(),
+            "label_nuisance_init": nuis_init.tolist(),
+            "label_nuisance_final": nuis_final.tolist(),
+            "final_test_error": test_err.tolist(),
+        }
+    }
     return {"summary": summary, "checks": checks, "curves": curves, "tables": {"energy": table}}
 
 
 def plot(res: dict[str, Any], out: Path) -> list[str]:
     c = res["curves"]["corruption"]
     fig, (ax,) = plots.new_figure()
-    ax.plot(c["corruption"], c["label_nuisance_init"], label=r"$\|\Pi_{\mathcal{N}}(y)\|/\|y\|$, $J_{init}$", **plots.style(0))
-    ax.plot(c["corruption"], c["label_nuisance_final"], label=r"$\|\Pi_{\mathcal{N}}(y)\|/\|y\|$, $J_{final}$", **plots.style(1))
+    ax.plot(
+        c["corruption"],
+        c["label_nuisance_init"],
+        label=r"$\|\Pi_{\mathcal{N}}(y)\|/\|y\|$, $J_{init}$",
+        **plots.style(0),
+    )
+    ax.plot(
+        c["corruption"],
+        c["label_nuisance_final"],
+        label=r"$\|\Pi_{\mathcal{N}}(y)\|/\|y\|$, $J_{final}$",
+        **plots.style(1),
+    )
     ax.plot(c["corruption"], c["final_test_error"], label="test error", **plots.style(2))
     ax.set_xlabel("label corruption fraction")
     ax.set_ylabel("fraction")

@@ -9,6 +9,7 @@ information space the top ``info_rank`` singular directions; (c) shows the class
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +61,9 @@ class Config(BaseConfig):
 
 def train_run(cfg: Any, p: float, progress: bool) -> dict[str, Any]:
     """Train on labels with corruption fraction ``p``; energies on the initial and final Jacobians."""
-    ds = classification_dataset(cfg.dataset, cfg.n, cfg.n_test, cfg.seed, K=cfg.K, C=cfg.C,
-                                d=cfg.d, sigma=cfg.sigma)
+    ds = classification_dataset(
+        cfg.dataset, cfg.n, cfg.n_test, cfg.seed, K=cfg.K, C=cfg.C, d=cfg.d, sigma=cfg.sigma
+    )
     y_noisy, mask = corrupt_labels(ds.y_train, p, cfg.seed + 7)
     X, _, Xt, Yt = tensors(ds, cfg.device)
     Y = torch.as_tensor(y_noisy, dtype=X.dtype, device=X.device)
@@ -69,16 +71,30 @@ def train_run(cfg: Any, p: float, progress: bool) -> dict[str, Any]:
     r_info = default_info_rank(ds, cfg.info_rank)
     s_init = jacobian_split(net0, X, info_rank=r_info)
     eta = cfg.eta_fraction / s_init.lambda_1**2
-    net, h = train(net0, X, Y, eta=eta, steps=cfg.steps, record_every=cfg.record_every,
-                   X_test=Xt, Y_test=Yt, store_residuals=True, progress=progress,
-                   desc=f"train p={p}")
+    net, h = train(
+        net0,
+        X,
+        Y,
+        eta=eta,
+        steps=cfg.steps,
+        record_every=cfg.record_every,
+        X_test=Xt,
+        Y_test=Yt,
+        store_residuals=True,
+        progress=progress,
+        desc=f"train p={p}",
+    )
     s_fin = jacobian_split(net, X, info_rank=r_info)
     s_fin_test = jacobian_split(net, Xt, info_rank=r_info)
     y = y_noisy.T.reshape(-1)
     assert h.residuals is not None
     r0 = h.residuals[0]
-    out: dict[str, Any] = {"eta": eta, "info_rank": r_info, "corrupted": int(mask.sum()),
-                           "series": h.series()}
+    out: dict[str, Any] = {
+        "eta": eta,
+        "info_rank": r_info,
+        "corrupted": int(mask.sum()),
+        "series": h.series(),
+    }
     for tag, s in (("init", s_init), ("final", s_fin)):
         out[f"label_info_{tag}"] = float(s.info_norm(y) / np.linalg.norm(y))
         out[f"label_nuisance_{tag}"] = float(s.nuisance_norm(y) / np.linalg.norm(y))
@@ -86,10 +102,14 @@ def train_run(cfg: Any, p: float, progress: bool) -> dict[str, Any]:
         out[f"r0_nuisance_{tag}"] = float(s.nuisance_norm(r0) / np.linalg.norm(r0))
     i_tr, n_tr = h.energies(s_fin, "train")
     i_te, n_te = h.energies(s_fin_test, "test")
-    out["series"].update({"train_info_energy": (i_tr**2).tolist(),
-                          "train_nuisance_energy": (n_tr**2).tolist(),
-                          "test_info_energy": (i_te**2).tolist(),
-                          "test_nuisance_energy": (n_te**2).tolist()})
+    out["series"].update(
+        {
+            "train_info_energy": (i_tr**2).tolist(),
+            "train_nuisance_energy": (n_tr**2).tolist(),
+            "test_info_energy": (i_te**2).tolist(),
+            "test_nuisance_energy": (n_te**2).tolist(),
+        }
+    )
     out["final_test_error"] = float(h.test_error[-1]) if h.test_error is not None else None
     out["best_test_error"] = float(h.test_error.min()) if h.test_error is not None else None
     return out
@@ -99,7 +119,7 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     runs = {}
     for p in cfg.corruptions:
         key = {**dataclasses.asdict(cfg), "corruption": p}
-        runs[p] = io.cached_run(out, f"p{p:g}", key, lambda p=p: train_run(cfg, p, progress))
+        runs[p] = io.cached_run(out, f"p{p:g}", key, functools.partial(train_run, cfg, p, progress))
     curves = {f"dynamics_p{p:g}": r["series"] for p, r in runs.items()}
     summary = {f"p{p:g}": {k: v for k, v in r.items() if k != "series"} for p, r in runs.items()}
     checks = {}
@@ -108,7 +128,8 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
         checks[f"p{p:g}_train_loss_decreases"] = bool(s["train_loss"][-1] < s["train_loss"][0])
         checks[f"p{p:g}_info_energy_drops_faster"] = bool(
             s["train_info_energy"][-1] / max(s["train_info_energy"][0], 1e-300)
-            <= s["train_nuisance_energy"][-1] / max(s["train_nuisance_energy"][0], 1e-300))
+            <= s["train_nuisance_energy"][-1] / max(s["train_nuisance_energy"][0], 1e-300)
+        )
     return {"summary": summary, "checks": checks, "curves": curves}
 
 
@@ -118,11 +139,22 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
         fig, (a, b, c) = plots.new_figure(3, width=3.6)
         st = s["step"]
         me = max(1, len(st) // 10)
-        for ax, which, title in ((a, "train", "final train Jacobian"), (b, "test", "final test Jacobian")):
-            ax.semilogy(st, np.maximum(s[f"{which}_info_energy"], 1e-300),
-                        label=r"$\|\Pi_{\mathcal{I}}(r_\tau)\|^2$", **plots.style(0, me))
-            ax.semilogy(st, np.maximum(s[f"{which}_nuisance_energy"], 1e-300),
-                        label=r"$\|\Pi_{\mathcal{N}}(r_\tau)\|^2$", **plots.style(1, me))
+        for ax, which, title in (
+            (a, "train", "final train Jacobian"),
+            (b, "test", "final test Jacobian"),
+        ):
+            ax.semilogy(
+                st,
+                np.maximum(s[f"{which}_info_energy"], 1e-300),
+                label=r"$\|\Pi_{\mathcal{I}}(r_\tau)\|^2$",
+                **plots.style(0, me),
+            )
+            ax.semilogy(
+                st,
+                np.maximum(s[f"{which}_nuisance_energy"], 1e-300),
+                label=r"$\|\Pi_{\mathcal{N}}(r_\tau)\|^2$",
+                **plots.style(1, me),
+            )
             ax.set_title(title, fontsize=8)
             ax.set_xlabel(r"iteration $\tau$")
             ax.set_ylabel("residual energy")

@@ -40,7 +40,9 @@ class Config(BaseConfig):
         if not self.r <= self.n <= self.d:
             raise ValueError(f"need r <= n <= d, got r={self.r}, n={self.n}, d={self.d}")
         if self.eta_fraction > 1:
-            raise ValueError(f"eta_fraction must lie in (0, 1] (stable GD), got {self.eta_fraction}")
+            raise ValueError(
+                f"eta_fraction must lie in (0, 1] (stable GD), got {self.eta_fraction}"
+            )
 
 
 def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
@@ -69,34 +71,69 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     se = np.sqrt(np.maximum(mc2 / cfg.mc_samples - mean**2, 0) / cfg.mc_samples)
     z = np.abs(mean - np.stack([EL, ELI, ELN])) / np.maximum(se, 1e-300)
     t_min = int(np.argmin(EL))
-    summary = {"eta": eta, "argmin_population_loss": t_min, "min_population_loss": float(EL[t_min]),
-               "final_population_loss": float(EL[-1]), "initial_population_loss": float(EL[0]),
-               "max_mc_z_score": float(z.max()), "dip": bool(t_min < cfg.steps and EL[-1] > EL[t_min])}
-    checks = {"monte_carlo_matches_closed_form": bool(z.max() < 5.0),
-              "information_loss_drops": bool(ELI[t_min] < ELI[0]),
-              "nuisance_loss_grows": bool(ELN[-1] >= ELN[0])}
-    curves = {"linear": {"step": list(range(cfg.steps + 1)), "EL": EL.tolist(), "EL_I": ELI.tolist(),
-                         "EL_N": ELN.tolist(), "MC_L": mean[0].tolist(), "MC_L_I": mean[1].tolist(),
-                         "MC_L_N": mean[2].tolist(), "MC_se_L": se[0].tolist()}}
-    return {"summary": summary, "checks": checks, "curves": curves,
-            "predicted_vs_observed": [
-                {"quantity": f"E L(w_tau) at tau={t}", "predicted": float(EL[t]),
-                 "observed": float(mean[0, t]), "status": "closed form (exact)"}
-                for t in sorted({0, t_min, cfg.steps})]}
+    summary = {
+        "eta": eta,
+        "argmin_population_loss": t_min,
+        "min_population_loss": float(EL[t_min]),
+        "final_population_loss": float(EL[-1]),
+        "initial_population_loss": float(EL[0]),
+        "max_mc_z_score": float(z.max()),
+        "dip": bool(t_min < cfg.steps and EL[-1] > EL[t_min]),
+    }
+    checks = {
+        "monte_carlo_matches_closed_form": bool(z.max() < 5.0),
+        "information_loss_drops": bool(ELI[t_min] < ELI[0]),
+        "nuisance_loss_grows": bool(ELN[-1] >= ELN[0]),
+    }
+    curves = {
+        "linear": {
+            "step": list(range(cfg.steps + 1)),
+            "EL": EL.tolist(),
+            "EL_I": ELI.tolist(),
+            "EL_N": ELN.tolist(),
+            "MC_L": mean[0].tolist(),
+            "MC_L_I": mean[1].tolist(),
+            "MC_L_N": mean[2].tolist(),
+            "MC_se_L": se[0].tolist(),
+        }
+    }
+    return {
+        "summary": summary,
+        "checks": checks,
+        "curves": curves,
+        "predicted_vs_observed": [
+            {
+                "quantity": f"E L(w_tau) at tau={t}",
+                "predicted": float(EL[t]),
+                "observed": float(mean[0, t]),
+                "status": "closed form (exact)",
+            }
+            for t in sorted({0, t_min, cfg.steps})
+        ],
+    }
 
 
 def plot(res: dict[str, Any], out: Path) -> list[str]:
     c = res["curves"]["linear"]
     fig, (a, b) = plots.new_figure(2)
     me = max(1, len(c["step"]) // 10)
-    a.plot(c["step"], c["EL"], label=r"$\mathbb{E}\mathcal{L}(w_\tau)$ (closed form)", **plots.style(0, me))
+    a.plot(
+        c["step"],
+        c["EL"],
+        label=r"$\mathbb{E}\mathcal{L}(w_\tau)$ (closed form)",
+        **plots.style(0, me),
+    )
     a.plot(c["step"], c["MC_L"], label="Monte Carlo", **plots.style(1, me))
     a.set_xlabel(r"iteration $\tau$")
     a.set_yscale("log")
     a.set_ylabel("population loss")
     a.legend()
-    b.plot(c["step"], c["EL_I"], label=r"$\mathbb{E}\mathcal{L}_{\mathcal{I}}$", **plots.style(0, me))
-    b.plot(c["step"], c["EL_N"], label=r"$\mathbb{E}\mathcal{L}_{\mathcal{N}}$", **plots.style(1, me))
+    b.plot(
+        c["step"], c["EL_I"], label=r"$\mathbb{E}\mathcal{L}_{\mathcal{I}}$", **plots.style(0, me)
+    )
+    b.plot(
+        c["step"], c["EL_N"], label=r"$\mathbb{E}\mathcal{L}_{\mathcal{N}}$", **plots.style(1, me)
+    )
     b.set_xlabel(r"iteration $\tau$")
     b.set_yscale("log")
     b.set_ylabel("loss component")

@@ -53,27 +53,38 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     svs: dict[int, np.ndarray] = {}
     for m in cfg.n_multipliers:
         n = m * C
-        ds = gaussian_mixture(n, 1, K=K, C=C, d=cfg.d, sigma=cfg.sigma, seed=cfg.seed,
-                              min_distance=cfg.min_distance)
+        ds = gaussian_mixture(
+            n, 1, K=K, C=C, d=cfg.d, sigma=cfg.sigma, seed=cfg.seed, min_distance=cfg.min_distance
+        )
         X, _, _, _ = tensors(ds, cfg.device)
         net = init_random(cfg.k, cfg.d, K, cfg.nu, cfg.seed + 1, device=cfg.device)
         lam, _ = gram_eigh(net, X)
         s = np.sqrt(np.clip(lam, 0, None))
         svs[n] = s
-        curves[f"singular_values_n{n}"] = {"index": list(range(1, len(s) + 1)),
-                                           "sigma": s.tolist(),
-                                           "sigma_normalized": (s * np.sqrt(K * C / n)).tolist()}
+        curves[f"singular_values_n{n}"] = {
+            "index": list(range(1, len(s) + 1)),
+            "sigma": s.tolist(),
+            "sigma_normalized": (s * np.sqrt(K * C / n)).tolist(),
+        }
     ns = sorted(svs)
     lo, hi = svs[ns[0]], svs[ns[-1]]
     ratio = hi[:r] / lo[:r]
     expected = float(np.sqrt(ns[-1] / ns[0]))
     gap = float(lo[r - 1] / lo[r]) if len(lo) > r else float("inf")
-    summary = {"K2C": r, "n_values": ns, "ratio_top_K2C_mean": float(ratio.mean()),
-               "ratio_top_K2C_min": float(ratio.min()), "ratio_top_K2C_max": float(ratio.max()),
-               "ratio_expected": expected, "gap_at_K2C": gap,
-               "energy_top_K2C": float(np.sum(lo[:r] ** 2) / np.sum(lo**2))}
-    checks = {"ratio_near_sqrt": bool(abs(ratio.mean() / expected - 1) < 0.15),
-              "spectrum_gap_at_K2C": bool(gap > 1.5)}
+    summary = {
+        "K2C": r,
+        "n_values": ns,
+        "ratio_top_K2C_mean": float(ratio.mean()),
+        "ratio_top_K2C_min": float(ratio.min()),
+        "ratio_top_K2C_max": float(ratio.max()),
+        "ratio_expected": expected,
+        "gap_at_K2C": gap,
+        "energy_top_K2C": float(np.sum(lo[:r] ** 2) / np.sum(lo**2)),
+    }
+    checks = {
+        "ratio_near_sqrt": bool(abs(ratio.mean() / expected - 1) < 0.15),
+        "spectrum_gap_at_K2C": bool(gap > 1.5),
+    }
     return {"summary": summary, "checks": checks, "curves": curves}
 
 
@@ -87,7 +98,10 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
     ax.set_xticks([1, r])
     ax.set_xlabel(r"singular value index $s$ (mark: $K^2C$)")
     ax.set_ylabel(r"$\lambda_s\left(\sqrt{KC/n}\;\mathcal{J}(W_0)\right)$")
-    ax.set_title(rf"ratio of top $K^2C$: {res['summary']['ratio_top_K2C_mean']:.3f} "
-                 rf"(theory $\approx${res['summary']['ratio_expected']:.3f})", fontsize=8)
+    ax.set_title(
+        rf"ratio of top $K^2C$: {res['summary']['ratio_top_K2C_mean']:.3f} "
+        rf"(theory $\approx${res['summary']['ratio_expected']:.3f})",
+        fontsize=8,
+    )
     ax.legend()
     return plots.save(fig, out, "spectrum")

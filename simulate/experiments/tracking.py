@@ -55,7 +55,9 @@ class Config(BaseConfig):
         if not self.cutoff_fraction <= 1:
             raise ValueError(f"cutoff_fraction must lie in (0, 1], got {self.cutoff_fraction}")
         if not self.eta_fraction <= 1:
-            raise ValueError(f"eta_fraction must lie in (0, 1] (eta <= 1/beta^2), got {self.eta_fraction}")
+            raise ValueError(
+                f"eta_fraction must lie in (0, 1] (eta <= 1/beta^2), got {self.eta_fraction}"
+            )
 
 
 def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
@@ -69,10 +71,23 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     eta = cfg.eta_fraction / beta**2
     r0 = to_numpy((net0.forward(X) - Y).T.reshape(-1))
     Gm = cfg.Gamma
-    q = dict(r0_norm=float(np.linalg.norm(r0)), r0_info=float(split.info_norm(r0)),
-             r0_nuisance=float(split.nuisance_norm(r0)), r0_pinv=float(split.pinv_norm(r0)))
-    rep0 = bounds.theorem_5_3(alpha=alpha, Gamma=Gm, delta=1.0, beta=beta, eps0=0.0, eps=0.0,
-                              eta=eta, lambda_1=split.lambda_1, **q)
+    q = dict(
+        r0_norm=float(np.linalg.norm(r0)),
+        r0_info=float(split.info_norm(r0)),
+        r0_nuisance=float(split.nuisance_norm(r0)),
+        r0_pinv=float(split.pinv_norm(r0)),
+    )
+    rep0 = bounds.theorem_5_3(
+        alpha=alpha,
+        Gamma=Gm,
+        delta=1.0,
+        beta=beta,
+        eps0=0.0,
+        eps=0.0,
+        eta=eta,
+        lambda_1=split.lambda_1,
+        **q,
+    )
     T = int(rep0.iterations)
     checkpoints = set(np.linspace(0, T, cfg.eps_checkpoints + 1).round().astype(int).tolist())
     net = net0
@@ -95,33 +110,80 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     G_eff = float(rep0.inputs["Gamma_effective"])
     eps = 2 * eps_half
     delta_star = 5 * G_eff * beta**2 * eps / alpha**3
-    rep = bounds.theorem_5_3(alpha=alpha, Gamma=Gm, delta=float(np.clip(delta_star, 1e-300, 1.0)),
-                             beta=beta, eps0=0.0, eps=eps, eta=eta, lambda_1=split.lambda_1, **q)
+    rep = bounds.theorem_5_3(
+        alpha=alpha,
+        Gamma=Gm,
+        delta=float(np.clip(delta_star, 1e-300, 1.0)),
+        beta=beta,
+        eps0=0.0,
+        eps=eps,
+        eta=eta,
+        lambda_1=split.lambda_1,
+        **q,
+    )
     bound = 3 * delta_star * alpha * q["r0_norm"] / (5 * beta)
     worst = max(gaps) / bound if bound > 0 else 0.0
     holds = bool(rep.hypotheses_hold) and delta_star <= 1
-    summary = {"T": T, "eta": eta, "alpha": alpha, "beta": beta, "lambda_1": split.lambda_1,
-               "Gamma_effective": G_eff, "eps_measured": eps, "delta_star": delta_star,
-               "hypotheses_hold": holds, "bound_5_14": bound, "max_gap": max(gaps),
-               "worst_gap_over_bound": worst, "W_distance": dW,
-               "distance_bound_5_15": float(rep.distance_bound),
-               "final_residual": nonlin[-1], "final_residual_bound_5_16": float(rep.train_residual),
-               "status": status(rep)}
-    checks = {"gap_below_bound_when_hypotheses_hold": (not holds) or worst <= 1.0,
-              "distance_below_bound_when_hypotheses_hold": (not holds) or dW <= float(rep.distance_bound),
-              "final_residual_below_bound_when_hypotheses_hold":
-                  (not holds) or nonlin[-1] <= float(rep.train_residual)}
-    curves = {"tracking": {"step": list(range(T + 1)), "residual_norm": nonlin,
-                           "linearized_residual_norm": lin, "gap": gaps,
-                           "bound": [bound] * (T + 1)}}
-    return {"summary": summary, "checks": checks, "curves": curves, "report": rep.to_dict(),
-            "predicted_vs_observed": [
-                {"quantity": "max ||r_t - r~_t||", "predicted": bound, "observed": max(gaps),
-                 "status": status(rep)},
-                {"quantity": "||W_T - W_0||_F", "predicted": float(rep.distance_bound),
-                 "observed": dW, "status": status(rep)},
-                {"quantity": "||r_T||", "predicted": float(rep.train_residual),
-                 "observed": nonlin[-1], "status": status(rep)}]}
+    summary = {
+        "T": T,
+        "eta": eta,
+        "alpha": alpha,
+        "beta": beta,
+        "lambda_1": split.lambda_1,
+        "Gamma_effective": G_eff,
+        "eps_measured": eps,
+        "delta_star": delta_star,
+        "hypotheses_hold": holds,
+        "bound_5_14": bound,
+        "max_gap": max(gaps),
+        "worst_gap_over_bound": worst,
+        "W_distance": dW,
+        "distance_bound_5_15": float(rep.distance_bound),
+        "final_residual": nonlin[-1],
+        "final_residual_bound_5_16": float(rep.train_residual),
+        "status": status(rep),
+    }
+    checks = {
+        "gap_below_bound_when_hypotheses_hold": (not holds) or worst <= 1.0,
+        "distance_below_bound_when_hypotheses_hold": (not holds) or dW <= float(rep.distance_bound),
+        "final_residual_below_bound_when_hypotheses_hold": (not holds)
+        or nonlin[-1] <= float(rep.train_residual),
+    }
+    curves = {
+        "tracking": {
+            "step": list(range(T + 1)),
+            "residual_norm": nonlin,
+            "linearized_residual_norm": lin,
+            "gap": gaps,
+            "bound": [bound] * (T + 1),
+        }
+    }
+    return {
+        "summary": summary,
+        "checks": checks,
+        "curves": curves,
+        "report": rep.to_dict(),
+        "predicted_vs_observed": [
+            {
+                "quantity": "max ||r_t - r~_t||",
+                "predicted": bound,
+                "observed": max(gaps),
+                "status": status(rep),
+            },
+            {
+                "quantity": "||W_T - W_0||_F",
+                "predicted": float(rep.distance_bound),
+                "observed": dW,
+                "status": status(rep),
+            },
+            {
+                "quantity": "||r_T||",
+                "predicted": float(rep.train_residual),
+                "observed": nonlin[-1],
+                "status": status(rep),
+            },
+        ],
+    }
 
 
 def plot(res: dict[str, Any], out: Path) -> list[str]:
@@ -129,15 +191,27 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
     fig, (a, b) = plots.new_figure(2)
     me = max(1, len(c["step"]) // 12)
     a.plot(c["step"], c["residual_norm"], label=r"$\|r_\tau\|$", **plots.style(0, me))
-    a.plot(c["step"], c["linearized_residual_norm"], label=r"$\|\tilde r_\tau\|$", **plots.style(1, me))
+    a.plot(
+        c["step"], c["linearized_residual_norm"], label=r"$\|\tilde r_\tau\|$", **plots.style(1, me)
+    )
     a.set_xlabel(r"iteration $\tau$")
     a.set_ylabel("residual norm")
     a.legend()
-    b.semilogy(c["step"], np.maximum(c["gap"], 1e-300), label=r"$\|r_\tau-\tilde r_\tau\|$", **plots.style(0, me))
-    b.semilogy(c["step"], c["bound"], label=r"$3\delta\alpha\|r_0\|/(5\beta)$", **plots.style(1, me))
+    b.semilogy(
+        c["step"],
+        np.maximum(c["gap"], 1e-300),
+        label=r"$\|r_\tau-\tilde r_\tau\|$",
+        **plots.style(0, me),
+    )
+    b.semilogy(
+        c["step"], c["bound"], label=r"$3\delta\alpha\|r_0\|/(5\beta)$", **plots.style(1, me)
+    )
     s = res["summary"]
-    b.set_title(f"hypotheses {'hold' if s['hypotheses_hold'] else 'fail'}: "
-                rf"$\delta^*={s['delta_star']:.3g}$", fontsize=8)
+    b.set_title(
+        f"hypotheses {'hold' if s['hypotheses_hold'] else 'fail'}: "
+        rf"$\delta^*={s['delta_star']:.3g}$",
+        fontsize=8,
+    )
     b.set_xlabel(r"iteration $\tau$")
     b.legend()
     return plots.save(fig, out, "tracking")

@@ -1,0 +1,131 @@
+"""The ``jacobound`` command.
+
+jacobound bound 6.24 --alpha 0.3 ...      evaluate a theorem (see ``jacobound bound --list``)
+jacobound solve 6.24 --for k ...          smallest width / sample size, largest alpha
+jacobound list                            experiments
+jacobound run spectrum [--config f.toml] [--out DIR] [--device auto] [--seed 0]
+jacobound report DIR                      Markdown report of every results.json under DIR
+jacobound demo [--out DIR]                default experiments at small sizes, then the report
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bounds import cli as bounds_cli
+
+#: The default set of ``make demo``: every experiment at its default (small) size, well under
+#: two minutes on a 2-core CPU.
+DEMO = ("spectrum", "tracking", "dynamics", "corruption", "linear", "generalization", "mixture")
+DEMO_OVERRIDES: dict[str, dict[str, Any]] = {}
+
+
+def _experiments() -> Any:
+    from simulate import experiments
+
+    return experiments
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    for name, mod in sorted(_experiments().REGISTRY.items()):
+        print(f"{name:<15} {mod.DESCRIPTION}")
+    return 0
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    from simulate.experiments.base import load_toml
+
+    ov: dict[str, Any] = load_toml(args.config) if args.config else {}
+    if args.seed is not None:
+        ov["seed"] = args.seed
+    if args.device is not None:
+        ov["device"] = args.device
+    return ov
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    exps = _experiments()
+    out = Path(args.out or f"runs/{args.experiment}")
+    res = exps.run_experiment(args.experiment, out, _overrides(args), progress=not args.quiet)
+    print(f"{args.experiment}: results in {out}/results.json; figures: {', '.join(res['figures'])}")
+    for k, v in res.get("checks", {}).items():
+        print(f"  check {k}: {'ok' if v else 'FAILED'}")
+    return 0 if all(res.get("checks", {}).values()) else 3
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from simulate.report import write_report
+
+    print(f"report written to {write_report(args.dir)}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import time
+
+    import bounds
+    from simulate.data import gaussian_mixture
+    from simulate.report import write_report
+
+    exps = _experiments()
+    out = Path(args.out)
+    t0 = time.perf_counter()
+    ds = gaussian_mixture(300, 10, K=3, C=2, d=20, sigma=0.5, seed=0)
+    rep = bounds.from_data(
+        "6.24", ds.X_train, ds.y_train, alpha=0.1, Gamma=2.0, zeta=0.05, delta=0.05, k=10**6
+    )
+    print("Theorem 6.24 on a Gaussian-mixture dataset (n=300, K=3, C=2, d=20, sigma=0.5):\n")
+    print(rep)
+    print()
+    ok = True
+    for name in DEMO:
+        t = time.perf_counter()
+        res = exps.run_experiment(
+            name, out / name, DEMO_OVERRIDES.get(name, {}), progress=not args.quiet
+        )
+        good = all(res.get("checks", {}).values())
+        ok &= good
+        print(
+            f"[{time.perf_counter() - t:6.1f} s] {name:<15} checks {'ok' if good else 'FAILED'}"
+            f"  -> {out / name}"
+        )
+    path = write_report(out)
+    print(f"\nreport: {path}   (total {time.perf_counter() - t0:.0f} s)")
+    return 0 if ok else 3
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="jacobound", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command")
+    bounds_cli.add_commands(sub)
+    sub.add_parser("list", help="list experiments").set_defaults(func=cmd_list)
+    r = sub.add_parser("run", help="run one experiment")
+    r.add_argument("experiment")
+    r.add_argument("--config", help="TOML file with config overrides")
+    r.add_argument("--out", help="output directory (default runs/<experiment>)")
+    r.add_argument("--device", help="auto, cpu or cuda")
+    r.add_argument("--seed", type=int)
+    r.add_argument("--quiet", action="store_true", help="no progress bars")
+    r.set_defaults(func=cmd_run)
+    p = sub.add_parser("report", help="Markdown report of a results directory")
+    p.add_argument("dir")
+    p.set_defaults(func=cmd_report)
+    d = sub.add_parser("demo", help="default experiments at small sizes and the report")
+    d.add_argument("--out", default="runs/demo")
+    d.add_argument("--quiet", action="store_true")
+    d.set_defaults(func=cmd_demo)
+    try:
+        return bounds_cli.run(parser, argv)
+    except KeyboardInterrupt:
+        print("interrupted; finished runs are kept and a rerun resumes", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,253 @@
+"""Theorems 6.21/6.22 (arbitrary init) and 6.24/6.25 (random init) beside measured errors.
+
+For every ``n`` in ``n_values`` and cutoff fraction in ``cutoff_fractions`` the network is
+initialised as in Theorem 6.24 (``W_0`` Gaussian, ``V`` Rademacher x ``nu/sqrt(kK)`` with ``nu``
+from (6.67)) and trained by GD with the theorems' step ``eta = 1/(nu^2 B^2 ||X||^2)`` for their
+``T`` iterations.  The cutoff is ``alpha_0 = fraction * lambda_1(Sigma(X)^{1/2})``, i.e.
+``alpha = alpha_0 / (B sqrt(sqrt(n) K ||X||))`` (spec §11).  Because
+``abar^2 = nu^2 alpha_0^2 / K`` (Theorem 6.21's cutoff with ``nu = sqrt(kK) ||V||_inf``), the
+same run has the ``T`` of 6.21/6.22 too.  Predicted: every bound from :mod:`bounds` (6.21, 6.22,
+6.24, 6.25 and the informal 2.2, 2.3 with hidden constants 1) with its rigorous/vacuous status;
+observed: test error and ``||f(W_T) - y||``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import bounds
+
+from .. import io, plots
+from ..backend import to_numpy
+from ..model import init_random, nu_for_random_init
+from ..train import train
+from .base import BaseConfig, positive
+from .common import classification_dataset, spectral_norm, status, tensors
+
+NAME = "generalization"
+DESCRIPTION = "predicted (Thms 6.21-6.25, 2.2, 2.3) vs measured test error, swept over n and alpha"
+
+THEOREMS = ("6.21", "6.22", "6.24", "6.25", "2.2", "2.3")
+
+
+@dataclasses.dataclass(frozen=True)
+class Config(BaseConfig):
+    dataset: str = "mixture"
+    n_values: tuple[int, ...] = (50, 100, 200, 400)
+    n_test: int = 500
+    K: int = 2
+    C: int = 2
+    d: int = 20
+    sigma: float = 1.5
+    k: int = 512
+    zeta: float = 0.1
+    Gamma: float = 2.0
+    delta: float = 0.05
+    cutoff_fractions: tuple[float, ...] = (0.15, 0.4)
+    record_every: int = 50
+
+    def validate(self) -> None:
+        super().validate()
+        positive(self, "n_values", "n_test", "K", "C", "d", "k", "record_every", integer=True)
+        positive(self, "zeta", "Gamma", "delta", "cutoff_fractions")
+        if self.dataset not in ("mixture", "digits"):
+            raise ValueError(f"dataset must be 'mixture' or 'digits', got {self.dataset!r}")
+        if not 0 < self.zeta <= 0.5:
+            raise ValueError(f"zeta must lie in (0, 1/2], got {self.zeta}")
+        if self.Gamma < 1:
+            raise ValueError(f"Gamma must be >= 1, got {self.Gamma}")
+        if not 0 < self.delta < 1:
+            raise ValueError(f"delta must lie in (0, 1), got {self.delta}")
+        if not all(0 < f <= 1 for f in self.cutoff_fractions):
+            raise ValueError(f"cutoff_fractions must lie in (0, 1], got {self.cutoff_fractions}")
+
+
+def one_run(cfg: Config, n: int, frac: float, progress: bool) -> dict[str, Any]:
+    ds = classification_dataset(
+        cfg.dataset, n, cfg.n_test, cfg.seed, K=cfg.K, C=cfg.C, d=cfg.d, sigma=cfg.sigma
+    )
+    K, B = ds.K, 1.0
+    X_norm = spectral_norm(ds.X_train)
+    lam1 = float(np.sqrt(np.linalg.eigvalsh(bounds.kernels.ntk(ds.X_train))[-1]))
+    alpha0 = frac * lam1
+    alpha = alpha0 / (B * np.sqrt(np.sqrt(n) * K * X_norm))
+    common = dict(alpha=alpha, Gamma=cfg.Gamma, zeta=cfg.zeta, k=cfg.k)
+    rep24, q = bounds.from_data(
+        "6.24", ds.X_train, ds.y_train, delta=cfg.delta, return_quantities=True, **common
+    )
+    rep25 = bounds.from_data("6.25", ds.X_train, ds.y_train, delta=cfg.delta, **common)
+    nu = nu_for_random_init(cfg.zeta, K, B)
+    X, Y, Xt, Yt = tensors(ds, cfg.device)
+    net0 = init_random(cfg.k, ds.d, K, nu, cfg.seed + 1, device=cfg.device)
+    nu_V = float(np.sqrt(cfg.k * K) * float(net0.V.abs().max()))
+    r0 = to_numpy((net0.forward(X) - Y).T.reshape(-1))
+    gram = to_numpy(net0.gram(X))
+    arb = dict(
+        alpha=alpha,
+        Gamma=cfg.Gamma,
+        zeta=cfg.zeta,
+        delta=cfg.delta,
+        k=cfg.k,
+        n=n,
+        nu=nu_V,
+        B=B,
+        X_norm=X_norm,
+    )
+    rep21 = bounds.from_jacobian("6.21", gram=gram, r0=r0, **arb)
+    rep22 = bounds.from_jacobian("6.22", gram=gram, r0=r0, **arb)
+    # Theorem 2.3 is stated for nu = 1: J / nu_V is that network's Jacobian, and its cutoff
+    # alpha' sqrt(n) equals 6.21's abar / nu_V for alpha' = B alpha (||X|| / sqrt(n))^{1/2}.
+    abar = float(rep21.cutoff)
+    rep23 = bounds.from_jacobian(
+        "2.3",
+        gram=gram / nu_V**2,
+        r0=r0,
+        alpha=abar / (nu_V * np.sqrt(n)),
+        Gamma=cfg.Gamma,
+        k=cfg.k,
+        n=n,
+    )
+    rep22i = bounds.from_data(
+        "2.2", ds.X_train, ds.y_train, alpha=alpha0 / np.sqrt(n * K), Gamma=cfg.Gamma, k=cfg.k
+    )
+    T = int(rep24.iterations)
+    eta = float(rep24.step_size)
+    _, h = train(
+        net0,
+        X,
+        Y,
+        eta=eta,
+        steps=T,
+        record_every=cfg.record_every,
+        X_test=Xt,
+        Y_test=Yt,
+        progress=progress,
+        desc=f"n={n} a0={frac:g}l1",
+        step_bound=eta,
+    )
+    reports = {
+        "6.21": rep21,
+        "6.22": rep22,
+        "6.24": rep24,
+        "6.25": rep25,
+        "2.2": rep22i,
+        "2.3": rep23,
+    }
+    return {
+        "n": n,
+        "cutoff_fraction": frac,
+        "alpha": alpha,
+        "alpha_0": alpha0,
+        "lambda_1": lam1,
+        "X_norm": X_norm,
+        "nu": nu,
+        "eta": eta,
+        "T": T,
+        "iterations_6_21": int(rep21.iterations),
+        "quantities": q.to_dict() if q is not None else None,
+        "observed_test_error": float(h.test_error[-1]) if h.test_error is not None else None,
+        "observed_train_residual": float(h.residual_norm[-1]),
+        "observed_train_error": float(h.train_error[-1]),
+        "predicted": {
+            key: {
+                "error": float(rep.error),
+                "status": status(rep),
+                "rigorous": bool(rep.rigorous),
+                "vacuous": bool(rep.vacuous),
+                "train_residual": float(rep.conclusions.get("train_residual", np.nan))
+                if "train_residual" in rep.conclusions
+                else None,
+                "failing": list(rep.failing),
+            }
+            for key, rep in reports.items()
+        },
+        "series": h.series(),
+    }
+
+
+def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
+    runs = []
+    for frac in cfg.cutoff_fractions:
+        for n in cfg.n_values:
+            run_cfg = {**dataclasses.asdict(cfg), "n": n, "frac": frac}
+            runs.append(
+                io.cached_run(
+                    out,
+                    f"n{n}_f{frac:g}",
+                    run_cfg,
+                    functools.partial(one_run, cfg, n, frac, progress),
+                )
+            )
+    pvo = []
+    for r in runs:
+        for thm in THEOREMS:
+            p = r["predicted"][thm]
+            pvo.append(
+                {
+                    "quantity": f"test error, Thm {thm}, n={r['n']}, alpha={r['alpha']:.3g}",
+                    "predicted": p["error"],
+                    "observed": r["observed_test_error"],
+                    "status": p["status"],
+                }
+            )
+    curves = {}
+    for frac in cfg.cutoff_fractions:
+        sel = [r for r in runs if r["cutoff_fraction"] == frac]
+        cols: dict[str, list[Any]] = {
+            "n": [r["n"] for r in sel],
+            "alpha": [r["alpha"] for r in sel],
+            "T": [r["T"] for r in sel],
+            "observed_test_error": [r["observed_test_error"] for r in sel],
+            "observed_train_residual": [r["observed_train_residual"] for r in sel],
+        }
+        for thm in THEOREMS:
+            cols[f"bound_{thm}"] = [r["predicted"][thm]["error"] for r in sel]
+            cols[f"vacuous_{thm}"] = [int(r["predicted"][thm]["vacuous"]) for r in sel]
+        curves[f"generalization_f{frac:g}"] = cols
+    # The bound must hold where it is rigorous (a check that can fail).
+    checks = {
+        "rigorous_bounds_hold": all(
+            (not r["predicted"][k]["rigorous"])
+            or r["observed_test_error"] <= r["predicted"][k]["error"]
+            for r in runs
+            for k in THEOREMS
+        ),
+        "runs_complete": len(runs) == len(cfg.n_values) * len(cfg.cutoff_fractions),
+    }
+    summary = {"runs": [{k: v for k, v in r.items() if k != "series"} for r in runs]}
+    return {"summary": summary, "checks": checks, "curves": curves, "predicted_vs_observed": pvo}
+
+
+def plot(res: dict[str, Any], out: Path) -> list[str]:
+    names = []
+    for cname, cur in res["curves"].items():
+        fig, (ax,) = plots.new_figure(width=5.0, height=3.6)
+        ax.loglog(
+            cur["n"],
+            np.maximum(cur["observed_test_error"], 1e-3),
+            label="observed test error",
+            **plots.style(0),
+        )
+        for i, key in enumerate(THEOREMS, start=1):
+            st = plots.style(i)
+            ax.loglog(cur["n"], cur[f"bound_{key}"], label=f"Thm {key}", **{**st, "marker": None})
+            vac = np.array(cur[f"vacuous_{key}"], bool)
+            x, y = np.array(cur["n"]), np.array(cur[f"bound_{key}"])
+            ax.scatter(
+                x[vac], y[vac], marker=st["marker"], facecolors="none", edgecolors=st["color"]
+            )
+            ax.scatter(x[~vac], y[~vac], marker=st["marker"], color=st["color"])
+        ax.axhline(1.0, color="0.5", lw=0.8)
+        ax.set_xlabel(r"training samples $n$")
+        ax.set_ylabel(r"$\mathrm{Err}_{\mathcal{D}}(W_T)$: bound vs observed")
+        ax.set_title(
+            "hollow = vacuous (>= 1); none rigorous at this width unless noted", fontsize=7
+        )
+        ax.legend(fontsize=6, ncol=2)
+        names += plots.save(fig, out, cname)
+    return names

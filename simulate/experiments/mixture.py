@@ -1,0 +1,241 @@
+"""Theorem 2.5 / A.3 on the Gaussian mixture, and the facts of Theorem A.1 on noiseless data.
+
+Part 1 (sigma = 0, Theorem A.1): ``Sigma(X)`` has rank ``K^2 C``; the class-major label vector
+lies in its range; its non-zero eigenvalues lie in ``[n/(2KC) s_min(Sigma(M)), 2n/(KC) ||Sigma(M)||]``
+(on the event that every cluster has between half and twice ``n/(KC)`` points, also checked).
+
+Part 2 (sigma > 0): for each ``n`` the network of Theorem A.3 (random init, ``nu`` from (6.67),
+``eta = 1/(nu^2 B^2 ||X||^2)``, ``T = 2 Gamma K^2 C/(eta nu^2 n lambda_M)``) is trained and its test
+error put beside the A.3 and 2.5 bounds (hidden constants 1), with ``lambda_M = lambda_min(Sigma(M))``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import bounds
+
+from .. import io, plots
+from ..data import gaussian_mixture
+from ..model import init_random, nu_for_random_init
+from ..train import train
+from .base import BaseConfig, positive
+from .common import spectral_norm, status, tensors
+
+NAME = "mixture"
+DESCRIPTION = "Theorem 2.5/A.3 test error vs n, lambda_M, and Theorem A.1 checks at sigma = 0"
+
+
+@dataclasses.dataclass(frozen=True)
+class Config(BaseConfig):
+    K: int = 2
+    C: int = 2
+    d: int = 20
+    sigma: float = 1.0
+    min_distance: float = 0.5
+    n_values: tuple[int, ...] = (40, 80, 160, 320)
+    n_noiseless: int = 200
+    n_test: int = 500
+    k: int = 512
+    Gamma: float = 2.0
+    zeta: float = 0.1
+    delta: float = 0.05
+    record_every: int = 50
+
+    def validate(self) -> None:
+        super().validate()
+        positive(
+            self,
+            "K",
+            "C",
+            "d",
+            "n_values",
+            "n_noiseless",
+            "n_test",
+            "k",
+            "record_every",
+            integer=True,
+        )
+        positive(self, "Gamma", "zeta", "delta")
+        if self.sigma < 0:
+            raise ValueError(f"sigma must be >= 0, got {self.sigma}")
+        if not 0 < self.zeta <= 0.5:
+            raise ValueError(f"zeta must lie in (0, 1/2], got {self.zeta}")
+        if not 0 < self.delta < 1:
+            raise ValueError(f"delta must lie in (0, 1), got {self.delta}")
+        if self.Gamma < 1:
+            raise ValueError(f"Gamma must be >= 1, got {self.Gamma}")
+
+
+def noiseless_checks(cfg: Config) -> dict[str, Any]:
+    ds = gaussian_mixture(
+        cfg.n_noiseless,
+        1,
+        K=cfg.K,
+        C=cfg.C,
+        d=cfg.d,
+        sigma=0.0,
+        seed=cfg.seed,
+        min_distance=cfg.min_distance,
+    )
+    K, C, n = cfg.K, cfg.C, cfg.n_noiseless
+    M = ds.meta["centers"]
+    SM = bounds.kernels.ntk(M)
+    ev_M = np.linalg.eigvalsh(SM)
+    lam, U = np.linalg.eigh(bounds.kernels.ntk(ds.X_train))
+    lam, U = lam[::-1], U[:, ::-1]
+    tol = 1e-9 * lam[0]
+    rank_single = int(np.sum(lam > tol))
+    top = lam[: K * C]  # each repeated K times in Sigma(X) = I_K (x) Sigma~(X)
+    lo, hi = n / (2 * K * C) * ev_M[0], 2 * n / (K * C) * ev_M[-1]
+    split = bounds.InfoNuisance.from_eigh(
+        lam[: K * C],
+        U[:, : K * C],
+        float(np.sqrt(top[-1])),
+        kron=K,
+        tail_bound=float(max(lam[K * C], 0.0)) if n > K * C else 0.0,
+    )
+    y = bounds.class_major(ds.y_train)
+    sizes = np.bincount(ds.meta["clusters_train"], minlength=K * C)
+    nt = n / (K * C)
+    return {
+        "rank_Sigma_X": rank_single * K,
+        "K2C": K * K * C,
+        "label_nuisance_fraction": float(split.nuisance_norm(y) / np.linalg.norm(y)),
+        "eigenvalue_range_theory": [float(lo), float(hi)],
+        "eigenvalues_top": [float(top.min()), float(top.max())],
+        "cluster_sizes_in_range": bool(np.all((sizes >= 0.5 * nt) & (sizes <= 2 * nt))),
+        "lambda_M": float(ev_M[0]),
+    }
+
+
+def one_run(cfg: Config, n: int, progress: bool) -> dict[str, Any]:
+    ds = gaussian_mixture(
+        n,
+        cfg.n_test,
+        K=cfg.K,
+        C=cfg.C,
+        d=cfg.d,
+        sigma=cfg.sigma,
+        seed=cfg.seed,
+        min_distance=cfg.min_distance,
+    )
+    M = ds.meta["centers"]
+    rep = bounds.from_data(
+        "A.3",
+        ds.X_train,
+        ds.y_train,
+        centers=M,
+        Gamma=cfg.Gamma,
+        zeta=cfg.zeta,
+        delta=cfg.delta,
+        k=cfg.k,
+        C=cfg.C,
+        sigma=cfg.sigma,
+    )
+    lam_M = bounds.kernels.lambda_min_centers(M)
+    rep25 = bounds.theorem_2_5(
+        Gamma=cfg.Gamma, k=cfg.k, n=n, K=cfg.K, C=cfg.C, lambda_M=lam_M, sigma=cfg.sigma
+    )
+    nu = nu_for_random_init(cfg.zeta, cfg.K)
+    X, Y, Xt, Yt = tensors(ds, cfg.device)
+    net0 = init_random(cfg.k, cfg.d, cfg.K, nu, cfg.seed + 1, device=cfg.device)
+    T, eta = int(rep.iterations), float(rep.step_size)
+    _, h = train(
+        net0,
+        X,
+        Y,
+        eta=eta,
+        steps=T,
+        record_every=cfg.record_every,
+        X_test=Xt,
+        Y_test=Yt,
+        progress=progress,
+        desc=f"mixture n={n}",
+        step_bound=eta,
+    )
+    return {
+        "n": n,
+        "lambda_M": lam_M,
+        "T": T,
+        "eta": eta,
+        "X_norm": spectral_norm(ds.X_train),
+        "observed_test_error": float(h.test_error[-1]) if h.test_error is not None else None,
+        "bound_A3": float(rep.error),
+        "status_A3": status(rep),
+        "bound_2_5": float(rep25.error),
+        "status_2_5": status(rep25),
+        "failing_A3": list(rep.failing),
+    }
+
+
+def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
+    a1 = noiseless_checks(cfg)
+    runs = [
+        io.cached_run(
+            out,
+            f"n{n}",
+            {**dataclasses.asdict(cfg), "n": n},
+            functools.partial(one_run, cfg, n, progress),
+        )
+        for n in cfg.n_values
+    ]
+    lo, hi = a1["eigenvalue_range_theory"]
+    checks = {
+        "A1_rank_is_K2C": a1["rank_Sigma_X"] == a1["K2C"],
+        "A1_labels_in_information_space": a1["label_nuisance_fraction"] < 1e-6,
+        "A1_eigenvalues_in_range": bool(not a1["cluster_sizes_in_range"])
+        or bool(lo <= a1["eigenvalues_top"][0] and a1["eigenvalues_top"][1] <= hi),
+        "bounds_decrease_in_n": all(
+            runs[i + 1]["bound_A3"] <= runs[i]["bound_A3"] for i in range(len(runs) - 1)
+        ),
+    }
+    curves = {
+        "mixture": {
+            "n": [r["n"] for r in runs],
+            "observed_test_error": [r["observed_test_error"] for r in runs],
+            "bound_A3": [r["bound_A3"] for r in runs],
+            "bound_2_5": [r["bound_2_5"] for r in runs],
+        }
+    }
+    pvo = [
+        {
+            "quantity": f"test error, Thm {t}, n={r['n']}",
+            "predicted": r[f"bound_{t.replace('.', '_')}"],
+            "observed": r["observed_test_error"],
+            "status": r[f"status_{t.replace('.', '_')}"],
+        }
+        for r in runs
+        for t in ("A3", "2.5")
+    ]
+    return {
+        "summary": {"theorem_A1": a1, "runs": runs},
+        "checks": checks,
+        "curves": curves,
+        "predicted_vs_observed": pvo,
+    }
+
+
+def plot(res: dict[str, Any], out: Path) -> list[str]:
+    c = res["curves"]["mixture"]
+    fig, (ax,) = plots.new_figure()
+    ax.loglog(
+        c["n"],
+        np.maximum(c["observed_test_error"], 1e-3),
+        label="observed test error",
+        **plots.style(0),
+    )
+    ax.loglog(c["n"], c["bound_A3"], label="Thm A.3 (constants 1)", **plots.style(1))
+    ax.loglog(c["n"], c["bound_2_5"], label="Thm 2.5 (constants 1)", **plots.style(2))
+    ax.axhline(1.0, color="0.5", lw=0.8)
+    ax.set_xlabel(r"training samples $n$")
+    ax.set_ylabel(r"$\mathrm{Err}_{\mathcal{D}}(W_T)$")
+    lm = res["summary"]["runs"][0]["lambda_M"]
+    ax.set_title(rf"$\lambda_M = {lm:.3g}$ (informal bounds: hidden constants 1)", fontsize=8)
+    ax.legend(fontsize=7)
+    return plots.save(fig, out, "mixture")

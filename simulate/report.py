@@ -1,0 +1,87 @@
+"""Markdown report of a directory of experiment results (``jacobound report DIR``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from . import io
+
+
+def _fmt(x: Any) -> str:
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    if isinstance(x, list) and len(x) > 8:
+        return f"[{len(x)} values]"
+    return str(x)
+
+
+def _summary_lines(summary: Any, depth: int = 0) -> list[str]:
+    lines = []
+    if isinstance(summary, dict):
+        for k, v in summary.items():
+            if isinstance(v, dict):
+                lines.append(f"{'  ' * depth}- **{k}**")
+                lines += _summary_lines(v, depth + 1)
+            elif isinstance(v, list) and v and isinstance(v[0], dict):
+                continue  # long per-run lists are in the table / JSON
+            else:
+                lines.append(f"{'  ' * depth}- {k}: {_fmt(v)}")
+    return lines
+
+
+def experiment_section(res: dict[str, Any], folder: Path, root: Path) -> list[str]:
+    rel = folder.relative_to(root) if folder != root else Path(".")
+    out = [
+        f"## {res['experiment']}",
+        "",
+        f"device `{res['device']}`, seed {res['seed']}, torch {res['versions'].get('torch')}",
+        "",
+    ]
+    checks = res.get("checks", {})
+    if checks:
+        out.append(
+            "**checks**: " + ", ".join(f"{k} {'✔' if v else '✘'}" for k, v in checks.items())
+        )
+        out.append("")
+    pvo = res.get("predicted_vs_observed")
+    if pvo:
+        out += ["| quantity | predicted | observed | status |", "|---|---|---|---|"]
+        out += [
+            f"| {r['quantity']} | {_fmt(r['predicted'])} | {_fmt(r['observed'])} | {r['status']} |"
+            for r in pvo
+        ]
+        out.append("")
+    for tname, rows in res.get("tables", {}).items():
+        if rows:
+            cols = list(rows[0])
+            out += [f"**{tname}**", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+            out += ["| " + " | ".join(_fmt(r[c]) for c in cols) + " |" for r in rows]
+            out.append("")
+    out += _summary_lines(res.get("summary", {}))
+    out.append("")
+    for fig in res.get("figures", []):
+        if fig.endswith(".png"):
+            out.append(f"![{fig}]({rel / fig})")
+    out.append("")
+    return out
+
+
+def write_report(root: Path | str) -> Path:
+    """Collect every ``results.json`` under ``root`` into ``root/report.md``; returns its path."""
+    root = Path(root)
+    files = sorted(root.rglob("results.json"))
+    if not files:
+        raise ValueError(f"no results.json under {root}")
+    lines = [
+        "# jacobound report",
+        "",
+        "Predicted (bounds from `bounds`, with their rigorous/vacuous status) beside what "
+        "training measured.",
+        "",
+    ]
+    for f in files:
+        lines += experiment_section(io.read_json(f), f.parent, root)
+    path = root / "report.md"
+    io.atomic_write_text(path, "\n".join(lines) + "\n")
+    return path
