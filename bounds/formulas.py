@@ -184,6 +184,11 @@ class TheoremDef:
         return f"{prefix}_{self.key.lstrip('L').replace('.', '_').lower()}"
 
 
+def _names(text: str) -> tuple[str, ...]:
+    """``"alpha Gamma k"`` -> ``("alpha", "Gamma", "k")``."""
+    return tuple(text.split())
+
+
 def _cond(
     name: str,
     lhs: sp.Expr | float,
@@ -195,6 +200,18 @@ def _cond(
     fatal: bool = False,
 ) -> ConditionDef:
     return ConditionDef(name, sp.sympify(lhs), rel, sp.sympify(rhs), desc, applies, fatal)
+
+
+def _error_bound(terms: dict[str, sp.Expr], train: sp.Expr, **more: sp.Expr) -> dict[str, sp.Expr]:
+    """Conclusions of a generalisation theorem: the error (sum of ``terms``), each term, the
+    training residual bound ``||f(W_T) - y||``, the loss ``½ residual^2`` (1.2), and ``more``."""
+    return {
+        "error": sp.Add(*terms.values()),
+        **terms,
+        "train_residual": train,
+        "train_loss": half * train**2,
+        **more,
+    }
 
 
 def _gamma() -> ConditionDef:
@@ -232,18 +249,7 @@ _register(
         key="5.3",
         title="meta theorem: nonlinear GD tracks the linearised problem, eqs. (5.12)-(5.16)",
         informal=False,
-        inputs=(
-            "alpha",
-            "Gamma",
-            "delta",
-            "beta",
-            "eps0",
-            "eps",
-            "r0_norm",
-            "r0_info",
-            "r0_nuisance",
-            "r0_pinv",
-        ),
+        inputs=_names("alpha Gamma delta beta eps0 eps r0_norm r0_info r0_nuisance r0_pinv"),
         defaults={"eta": 1 / beta**2, "lambda_1": beta},
         cutoff=alpha,
         iterations=Gamma / (eta * alpha**2),
@@ -294,7 +300,7 @@ _register(
         key="L6.13",
         title="concentration of J(W0) J(W0)^T around k nu^2 Sigma(X)",
         informal=False,
-        inputs=("k", "n", "K", "B", "X_norm", "nu", "delta"),
+        inputs=_names("k n K B X_norm nu delta"),
         conclusions={
             "deviation": 30 * K * sp.sqrt(k) * nu**2 * B**2 * X**2 * sp.sqrt(sp.log(n)),
             "normalized_deviation": 30 * K * B**2 * X**2 * sp.sqrt(sp.log(n)) / sp.sqrt(k),
@@ -322,7 +328,7 @@ _register(
         key="L6.14",
         title="initial output bound ||f(W0)|| <= nu ||y|| with V scaled by (6.39)",
         informal=False,
-        inputs=("nu", "B", "k", "K", "n", "y_norm"),
+        inputs=_names("nu B k K n y_norm"),
         conclusions={
             "output_norm": nu * y_norm,
             "v_scale": nu * y_norm / (50 * B * sp.sqrt(K * sp.log(2 * K) * k * n)),
@@ -339,7 +345,7 @@ _register(
         key="L6.18",
         title="Rademacher complexity (6.41) and test-error bound (6.42)-(6.43)",
         informal=False,
-        inputs=("nu", "B", "n", "k", "M_W", "M_V", "R", "energy", "train_loss", "delta"),
+        inputs=_names("nu B n k M_W M_V R energy train_loss delta"),
         conclusions={
             "rademacher": _rad,
             "expected_loss": sp.sqrt(L)
@@ -365,20 +371,7 @@ _register(
         key="L6.19",
         title="deterministic convergence guarantee, eqs. (6.44)-(6.48)",
         informal=False,
-        inputs=(
-            "alpha",
-            "Gamma",
-            "delta",
-            "k",
-            "nu",
-            "B",
-            "X_norm",
-            "eps0",
-            "r0_norm",
-            "r0_info",
-            "r0_nuisance",
-            "distance",
-        ),
+        inputs=_names("alpha Gamma delta k nu B X_norm eps0 r0_norm r0_info r0_nuisance distance"),
         defaults={"eta": STEP_SHALLOW, "lambda_1": _beta19},
         cutoff=alpha,
         iterations=Gamma / (eta * alpha**2),
@@ -424,21 +417,7 @@ _register(
         key="L6.20",
         title="deterministic optimisation guarantee, eqs. (6.51)-(6.55)",
         informal=False,
-        inputs=(
-            "alpha",
-            "Gamma",
-            "zeta",
-            "k",
-            "nu",
-            "B",
-            "X_norm",
-            "eps0",
-            "c",
-            "r0_norm",
-            "r0_info",
-            "r0_nuisance",
-            "distance",
-        ),
+        inputs=_names("alpha Gamma zeta k nu B X_norm eps0 c r0_norm r0_info r0_nuisance distance"),
         defaults={"eta": STEP_SHALLOW, "lambda_1": _beta19},
         cutoff=alpha,
         iterations=Gamma / (eta * alpha**2),
@@ -522,6 +501,8 @@ _arb_common = dict(
     probability=1 - delta,
     vacuous_key="error",
 )
+#: (6.63): ||W_T - W_0||_{2,inf} <= 2 sqrt(n) C_r nu B Gamma ||X|| / (sqrt(k) abar^2).
+_W_ROWS_ARBITRARY = 2 * sp.sqrt(n) * C_r * nu * B * Gamma * X / (sp.sqrt(k) * _abar**2)
 _train_6_21 = r0_nuisance + C_r * (e_G + zeta) * sp.sqrt(n)
 _terms_6_21 = {
     "bias": 2 * r0_nuisance / sp.sqrt(n),
@@ -533,28 +514,13 @@ _register(
     TheoremDef(
         key="6.21",
         title="generalisation from an arbitrary initialisation (main statement)",
-        inputs=(
-            "alpha",
-            "Gamma",
-            "zeta",
-            "delta",
-            "k",
-            "n",
-            "nu",
-            "B",
-            "X_norm",
-            "r0_norm",
-            "r0_nuisance",
-            "r0_pinv",
+        inputs=_names("alpha Gamma zeta delta k n nu B X_norm r0_norm r0_nuisance r0_pinv"),
+        conclusions=_error_bound(
+            _terms_6_21,
+            _train_6_21,
+            W_frobenius=2 * (r0_pinv + Gamma / _abar * r0_nuisance),
+            W_rows=_W_ROWS_ARBITRARY,
         ),
-        conclusions={
-            "error": sp.Add(*_terms_6_21.values()),
-            **_terms_6_21,
-            "train_residual": _train_6_21,
-            "train_loss": half * _train_6_21**2,
-            "W_frobenius": 2 * (r0_pinv + Gamma / _abar * r0_nuisance),
-            "W_rows": 2 * sp.sqrt(n) * C_r * nu * B * Gamma * X / (sp.sqrt(k) * _abar**2),
-        },
         notes=("Cutoff abar = nu B alpha (sqrt(n) ||X||)^{1/2} on J(W0) (spec R21).",),
         **_arb_common,
     )
@@ -570,28 +536,13 @@ _register(
     TheoremDef(
         key="6.22",
         title="generalisation from an arbitrary initialisation with D, eq. (6.60)",
-        inputs=(
-            "alpha",
-            "Gamma",
-            "zeta",
-            "delta",
-            "k",
-            "n",
-            "nu",
-            "B",
-            "X_norm",
-            "r0_norm",
-            "r0_nuisance",
-            "distance",
+        inputs=_names("alpha Gamma zeta delta k n nu B X_norm r0_norm r0_nuisance distance"),
+        conclusions=_error_bound(
+            _terms_6_22,
+            _train_6_22,
+            W_frobenius=2 * D,
+            W_rows=_W_ROWS_ARBITRARY,
         ),
-        conclusions={
-            "error": sp.Add(*_terms_6_22.values()),
-            **_terms_6_22,
-            "train_residual": _train_6_22,
-            "train_loss": half * _train_6_22**2,
-            "W_frobenius": 2 * D,
-            "W_rows": 2 * sp.sqrt(n) * C_r * nu * B * Gamma * X / (sp.sqrt(k) * _abar**2),
-        },
         notes=(
             "distance is D_{abar,Gamma}(r0) on J(W0) at the cutoff abar (Definition 6.1).",
             "train_residual is (6.64), with zeta/2 (Lemma 6.20 applied at precision zeta/2).",
@@ -629,19 +580,7 @@ _register(
     TheoremDef(
         key="6.23",
         title="optimisation from a random initialisation, eqs. (6.68)-(6.71)",
-        inputs=(
-            "alpha",
-            "Gamma",
-            "zeta",
-            "k",
-            "n",
-            "K",
-            "B",
-            "X_norm",
-            "y_info",
-            "y_nuisance",
-            "distance",
-        ),
+        inputs=_names("alpha Gamma zeta k n K B X_norm y_info y_nuisance distance"),
         conclusions={
             "train_residual": _train_6_69,
             "train_loss": half * _train_6_69**2,
@@ -698,34 +637,19 @@ _rand_conditions_6_25 = (
     ),
     *_rand_conditions_tail,
 )
+_rand_generalization = dict(
+    conditions=_rand_conditions_6_25,
+    ranges={"zeta": ZETA_HALF, "delta": DELTA_OPEN, "c": (0.0, 1.0, True, False)},
+    probability=1 - (2 * K) ** (-100) - n ** (-100) - delta,
+    vacuous_key="error",
+)
 _register(
     TheoremDef(
         key="6.24",
         title="generalisation from a random initialisation (main statement)",
-        inputs=(
-            "alpha",
-            "Gamma",
-            "zeta",
-            "delta",
-            "k",
-            "n",
-            "K",
-            "B",
-            "X_norm",
-            "y_info",
-            "y_nuisance",
-            "y_pinv",
-        ),
-        conclusions={
-            "error": sp.Add(*_terms_6_24.values()),
-            **_terms_6_24,
-            "train_residual": _train_6_69,
-            "train_loss": half * _train_6_69**2,
-        },
-        conditions=_rand_conditions_6_25,
-        ranges={"zeta": ZETA_HALF, "delta": DELTA_OPEN, "c": (0.0, 1.0, True, False)},
-        probability=1 - (2 * K) ** (-100) - n ** (-100) - delta,
-        vacuous_key="error",
+        inputs=_names("alpha Gamma zeta delta k n K B X_norm y_info y_nuisance y_pinv"),
+        conclusions=_error_bound(_terms_6_24, _train_6_69),
+        **_rand_generalization,
         notes=(
             "Width (6.87) is the ≳ form of (6.89); the explicit (6.89) is checked (R31).",
             "The precision and confidence terms are additive (R32).",
@@ -744,30 +668,9 @@ _register(
     TheoremDef(
         key="6.25",
         title="generalisation from a random initialisation with D",
-        inputs=(
-            "alpha",
-            "Gamma",
-            "zeta",
-            "delta",
-            "k",
-            "n",
-            "K",
-            "B",
-            "X_norm",
-            "y_info",
-            "y_nuisance",
-            "distance",
-        ),
-        conclusions={
-            "error": sp.Add(*_terms_6_25.values()),
-            **_terms_6_25,
-            "train_residual": _train_6_69,
-            "train_loss": half * _train_6_69**2,
-        },
-        conditions=_rand_conditions_6_25,
-        ranges={"zeta": ZETA_HALF, "delta": DELTA_OPEN, "c": (0.0, 1.0, True, False)},
-        probability=1 - (2 * K) ** (-100) - n ** (-100) - delta,
-        vacuous_key="error",
+        inputs=_names("alpha Gamma zeta delta k n K B X_norm y_info y_nuisance distance"),
+        conclusions=_error_bound(_terms_6_25, _train_6_69),
+        **_rand_generalization,
         notes=(
             "distance = D_{alpha_0,Gamma}(y) on Sigma(X)^{1/2} (Definition 6.1).",
             "Confidence constant 10 as printed (5 also valid, I-11).",
@@ -784,7 +687,7 @@ _register(
         key="2.2",
         title="informal: generalisation from a random initialisation, eqs. (2.2)-(2.3)",
         informal=True,
-        inputs=("alpha", "Gamma", "k", "n", "K", "y_nuisance"),
+        inputs=_names("alpha Gamma k n K y_nuisance"),
         cutoff=alpha * sp.sqrt(n * K),
         iterations=Gamma / alpha**2,
         conclusions={
@@ -808,7 +711,7 @@ _register(
         key="2.3",
         title="informal: generalisation from an arbitrary initialisation",
         informal=True,
-        inputs=("alpha", "Gamma", "k", "n", "r0_norm", "r0_nuisance"),
+        inputs=_names("alpha Gamma k n r0_norm r0_nuisance"),
         cutoff=alpha * sp.sqrt(n),
         iterations=Gamma / alpha**2,
         conclusions={
@@ -830,7 +733,7 @@ _register(
         key="2.5",
         title="informal: Gaussian mixture model",
         informal=True,
-        inputs=("Gamma", "k", "n", "K", "C", "lambda_M", "sigma"),
+        inputs=_names("Gamma k n K C lambda_M sigma"),
         cutoff=CUTOFF_MIXTURE,
         iterations=2 * Gamma * K**2 * C / lambda_M,
         conclusions={"error": Gamma * sp.sqrt(K**2 * C / (n * lambda_M))},
@@ -854,7 +757,7 @@ _register(
         key="A.3",
         title="generalisation for the Gaussian mixture model (≲ statement)",
         informal=True,
-        inputs=("Gamma", "zeta", "delta", "k", "n", "K", "C", "B", "lambda_M", "sigma"),
+        inputs=_names("Gamma zeta delta k n K C B lambda_M sigma"),
         derived={"nu": NU_RANDOM_INIT},
         defaults={"X_norm": sp.sqrt(n), "eta": STEP_SHALLOW},
         cutoff=CUTOFF_MIXTURE,

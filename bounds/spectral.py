@@ -105,7 +105,9 @@ class InfoNuisance:
         object.__setattr__(self, "cutoff", cutoff)
         object.__setattr__(self, "tail_bound", tail)
         object.__setattr__(self, "kron", int(self.kron))
-        object.__setattr__(self, "_rank", int(np.count_nonzero(lam >= cutoff**2)))
+        # Compare singular values (not their squares) so that a cutoff taken as sqrt(lambda_s^2)
+        # of a listed eigenvalue counts that direction as information exactly (spec R3).
+        object.__setattr__(self, "_rank", int(np.count_nonzero(np.sqrt(lam) >= cutoff)))
 
     # ------------------------------------------------------------------ constructors
     @classmethod

@@ -50,6 +50,7 @@ class TorchActivation:
     dphi: Callable[[torch.Tensor], torch.Tensor]
     ddphi: Callable[[torch.Tensor], torch.Tensor]
     B: float
+    dphi_: Callable[[torch.Tensor], torch.Tensor]  # in place: overwrites its argument with phi'
 
 
 def _sig_prime(z: torch.Tensor) -> torch.Tensor:
@@ -57,13 +58,18 @@ def _sig_prime(z: torch.Tensor) -> torch.Tensor:
     return s * (1 - s)
 
 
+def _gauss_dphi_(z: torch.Tensor) -> torch.Tensor:
+    return z.square_().mul_(-0.5).exp_()
+
+
 _SQRT_HALF_PI = float(np.sqrt(np.pi / 2))
 _TORCH = {
-    "softplus": (torch.nn.functional.softplus, torch.sigmoid, _sig_prime),
+    "softplus": (torch.nn.functional.softplus, torch.sigmoid, _sig_prime, torch.sigmoid_),
     "gaussian": (
         lambda z: _SQRT_HALF_PI * torch.erf(z / np.sqrt(2.0)),
         lambda z: torch.exp(-(z**2) / 2),
         lambda z: -z * torch.exp(-(z**2) / 2),
+        _gauss_dphi_,
     ),
 }
 
@@ -75,5 +81,5 @@ def torch_activation(name: str) -> TorchActivation:
             f"activation must be one of {sorted(_TORCH)} (smooth, as the theorems "
             f"require), got {name!r}"
         )
-    phi, dphi, ddphi = _TORCH[name]
-    return TorchActivation(name, phi, dphi, ddphi, ACTIVATIONS[name].B)
+    phi, dphi, ddphi, dphi_ = _TORCH[name]
+    return TorchActivation(name, phi, dphi, ddphi, ACTIVATIONS[name].B, dphi_)

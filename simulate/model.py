@@ -65,6 +65,9 @@ class ShallowNet:
     def with_W(self, W: torch.Tensor) -> ShallowNet:
         return ShallowNet(W, self.V, self.activation)
 
+    def with_V(self, V: torch.Tensor) -> ShallowNet:
+        return ShallowNet(self.W, V, self.activation)
+
     def _check_X(self, X: torch.Tensor) -> None:
         if X.ndim != 2 or X.shape[1] != self.d:
             raise ValueError(f"X must be (n, {self.d}), got {tuple(X.shape)}")
@@ -91,13 +94,58 @@ class ShallowNet:
         return ((U.T @ self.V) * D).T @ X
 
     def gram(self, X: torch.Tensor) -> torch.Tensor:
-        """``J(W) J(W)^T`` (nK x nK, class-major): one product ``Q Q^T`` and a Hadamard."""
+        """``J(W) J(W)^T`` (nK x nK, class-major), Lemma 6.11's block formula.
+
+        Block ``(l, l')`` is ``(D diag(v_l ⊙ v_l') D^T) ⊙ X X^T`` with ``D = phi'(X W^T)``.  For a
+        general ``V`` all blocks are one product ``Q Q^T`` (``Q = [D diag(v_l)]_l``) and a
+        Hadamard.  When every entry of ``V`` has the same magnitude ``c`` (the Rademacher output
+        layer of the theorems, fixed during training) ``v_l ⊙ v_l' = c^2 s`` with a sign vector
+        ``s``, so the diagonal blocks all equal ``c^2 D D^T`` and an off-diagonal block is
+        ``c^2 (2 D_S D_S^T - D D^T)`` over the smaller sign class ``S``: about a quarter of the
+        flops of ``Q Q^T``.
+        """
         self._check_X(X)
-        n = X.shape[0]
+        n, K = X.shape[0], self.K
         D = self.act.dphi(X @ self.W.T)
-        Q = (D[None, :, :] * self.V[:, None, :]).reshape(self.K * n, self.k)
-        G = Q @ Q.T
-        G.mul_((X @ X.T).repeat(self.K, self.K))
+        XX = X @ X.T
+        c = self.V.abs().amax()
+        if K == 1 or not bool((self.V.abs() == c).all()):
+            Q = (D[None, :, :] * self.V[:, None, :]).reshape(K * n, self.k)
+            G = Q @ Q.T
+            # Hadamard with 1_{KxK} ⊗ XX^T in place, by broadcasting (no K^2 n^2 temporary).
+            G.view(K, n, K, n).mul_(XX[None, :, None, :])
+            return G
+        # Fold c^2 and the Hadamard factor in once: every block is a combination of
+        # Ddiag = c^2 (D D^T) ⊙ XX and P ⊙ (2 c^2 XX) for the pair's sign-class product P.
+        XXc = XX * (c * c)
+        Ddiag = (D @ D.T).mul_(XXc)
+        XX2 = XXc.mul_(2)
+        same = self.V > 0
+        pairs = [(a, b) for a in range(K) for b in range(a + 1, K)]
+        agree = same[[a for a, _ in pairs]] == same[[b for _, b in pairs]]  # (pairs, k)
+        flip = 2 * agree.sum(dim=1) > self.k  # use the smaller sign class
+        cls = torch.where(flip[:, None], ~agree, agree)
+        sizes = cls.sum(dim=1)
+        m = int(sizes.max())
+        # Gather each pair's columns of D (rows of D^T) into a zero-padded batch: one bmm.
+        order = torch.argsort((~cls).to(torch.int8), dim=1, stable=True)[:, :m]  # class first
+        Dt = D.T.contiguous()
+        Ds = Dt.index_select(0, order.reshape(-1)).view(len(pairs), m, n)
+        Ds.mul_((torch.arange(m, device=D.device)[None, :] < sizes[:, None])[:, :, None])
+        P = torch.bmm(Ds.transpose(1, 2), Ds)  # (pairs, n, n)
+        # agree class: block = P ⊙ XX2 - Ddiag; disagree class: Ddiag - P ⊙ XX2.  Blocks are
+        # symmetric, so (b, a) is a plain copy of (a, b).  Fused, written straight into G.
+        nXX2, nDdiag = -XX2, -Ddiag
+        G = torch.empty(K * n, K * n, dtype=D.dtype, device=D.device)
+        Gb = G.view(K, n, K, n)
+        for a in range(K):
+            Gb[a, :, a, :] = Ddiag
+        for i, (a, b) in enumerate(pairs):
+            if bool(flip[i]):
+                torch.addcmul(Ddiag, P[i], nXX2, out=Gb[a, :, b, :])
+            else:
+                torch.addcmul(nDdiag, P[i], XX2, out=Gb[a, :, b, :])
+            Gb[b, :, a, :] = Gb[a, :, b, :]
         return G
 
     def jacobian_distance(self, other: ShallowNet, X: torch.Tensor) -> float:
@@ -110,7 +158,8 @@ class ShallowNet:
         n = X.shape[0]
         dD = self.act.dphi(X @ self.W.T) - other.act.dphi(X @ other.W.T)
         dQ = (dD[None] * self.V[:, None, :]).reshape(self.K * n, self.k)
-        M = (dQ @ dQ.T).mul_((X @ X.T).repeat(self.K, self.K))
+        M = dQ @ dQ.T
+        M.view(self.K, n, self.K, n).mul_((X @ X.T)[None, :, None, :])
         return float(torch.linalg.eigvalsh(M)[-1].clamp_min(0).sqrt())
 
     def jacobian(self, X: torch.Tensor) -> torch.Tensor:
@@ -133,18 +182,30 @@ class ShallowNet:
 
 
 def gd_step(
-    net: ShallowNet, X: torch.Tensor, Y: torch.Tensor, eta: float
+    net: ShallowNet, X: torch.Tensor, Y: torch.Tensor, eta: float, *, rows: int | None = None
 ) -> tuple[ShallowNet, torch.Tensor]:
-    """One full-batch GD step (1.5) with the closed-form gradient.
+    """One full-batch GD step (1.5) with the closed-form gradient ``J^T r`` (6.29).
 
-    Computes ``Z = X W^T`` once and reuses it for ``phi`` and ``phi'``: two large products
-    (``X W^T`` and ``M^T X``) plus two thin ones with ``V``.  Returns the new network and the
-    residual (n x K) *before* the step.
+    The samples are processed in blocks of ``rows`` (default: 2^21 entries, 16 MiB, of ``n x k`` data per
+    block), so that ``Z = X W^T``, ``phi(Z)``, ``phi'(Z)`` and ``M = (R V) ⊙ phi'(Z)`` stay in
+    cache between the two large products (``X_b W^T`` and the accumulation ``M_b^T X_b`` into
+    the k x d gradient).  Returns the new network and the residual (n x K) *before* the step.
     """
-    Z = X @ net.W.T
-    R = net.act.phi(Z) @ net.V.T - Y
-    M = (R @ net.V).mul_(net.act.dphi(Z))
-    return net.with_W(net.W - eta * (M.T @ X)), R
+    act = net.act
+    n, k = X.shape[0], net.k
+    step = rows or max(256, (1 << 21) // max(k, 1))
+    grad = torch.zeros_like(net.W)
+    R = torch.empty(n, net.K, dtype=X.dtype, device=X.device)
+    for lo in range(0, n, step):
+        Xb = X[lo : lo + step]
+        Z = Xb @ net.W.T
+        A = act.phi(Z)
+        Rb = torch.addmm(-Y[lo : lo + step], A, net.V.T)
+        R[lo : lo + step] = Rb
+        # phi'(Z) overwrites Z and R V overwrites phi(Z): no further (rows x k) buffers.
+        M = torch.matmul(Rb, net.V, out=A).mul_(act.dphi_(Z))
+        grad.addmm_(M.T, Xb)
+    return net.with_W(net.W - eta * grad), R
 
 
 def nu_for_random_init(zeta: float, K: int, B: float = 1.0) -> float:

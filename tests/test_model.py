@@ -138,3 +138,15 @@ def test_jacobian_distance_matches_explicit(p):
     )
     explicit = torch.linalg.matrix_norm(net.jacobian(X) - other.jacobian(X), ord=2)
     assert abs(net.jacobian_distance(other, X) - float(explicit)) <= 1e-6 * (1 + float(explicit))
+
+
+@given(shapes, st.booleans())
+def test_gram_paths_agree(p, rademacher):
+    """Sign-class path (constant |V|) and the general QQ^T path give the explicit JJ^T."""
+    n, d, k, K, seed, act = p
+    net, X = _setup(n, d, k, K, seed, act)
+    if not rademacher:
+        gen = torch.Generator().manual_seed(seed)
+        net = net.with_V(net.V * (1 + torch.rand(net.V.shape, generator=gen, dtype=net.V.dtype)))
+    J = net.jacobian(X)
+    torch.testing.assert_close(net.gram(X), J @ J.T, rtol=1e-11, atol=1e-12)

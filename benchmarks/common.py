@@ -1,0 +1,73 @@
+"""Timing helpers for the benchmarks: medians of repeated runs, machine description."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def median_time(
+    fn: Callable[[], Any], *, repeats: int = 3, warmup: int = 1, device: torch.device | None = None
+) -> tuple[float, Any]:
+    """Median wall time (s) over ``repeats`` runs after ``warmup`` runs; returns the last result."""
+    dev = device or torch.device("cpu")
+    out = None
+    for _ in range(warmup):
+        out = fn()
+        sync(dev)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        out = fn()
+        sync(dev)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
+def machine() -> str:
+    if torch.cuda.is_available():
+        return f"{torch.cuda.get_device_name(0)} (CUDA {torch.version.cuda})"
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} ({torch.get_num_threads()} threads)"
+
+
+@dataclass
+class Row:
+    """One target: the measured value, the baseline, their ratio, and whether the target is met."""
+
+    target: str
+    measured: str
+    baseline: str
+    ratio: str
+    met: bool | None
+    note: str = ""
+
+    def line(self) -> str:
+        ok = {True: "yes", False: "NO", None: "-"}[self.met]
+        return f"| {self.target} | {self.measured} | {self.baseline} | {self.ratio} | {ok} | {self.note} |"
+
+
+HEADER = (
+    "| target | measured (median) | baseline (same run) | ratio | met | notes |\n"
+    "|---|---|---|---|---|---|"
+)

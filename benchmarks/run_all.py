@@ -1,0 +1,62 @@
+"""Run every benchmark target and (optionally) rewrite the table in benchmarks/README.md.
+
+    python -m benchmarks.run_all [--write benchmarks/README.md] [--quick] [--device cpu|cuda]
+
+``--quick`` runs target 2 at n=2,000 instead of 20,000 (minutes instead of a quarter hour).
+Every figure is a median of 3 runs (target 2: one run each, it is minutes long), and every ratio
+is against a baseline measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import re
+from pathlib import Path
+
+import torch
+
+from benchmarks import bench_gram, bench_ntk, bench_slq, bench_step, bench_topr
+from benchmarks.common import HEADER, Row, machine
+
+BEGIN, END = "<!-- table:begin -->", "<!-- table:end -->"
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--write", type=Path)
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    a = p.parse_args()
+    rows: list[Row] = []
+    for name, fn in (
+        ("gram", lambda: bench_gram.run(device=a.device)),
+        ("topr", lambda: bench_topr.run(n=2000 if a.quick else 20_000, device=a.device)),
+        ("slq", bench_slq.run),
+        ("step", lambda: bench_step.run(device=a.device)),
+        ("ntk", bench_ntk.run),
+    ):
+        print(f"running {name} ...", flush=True)
+        for r in fn():
+            print(r.line(), flush=True)
+            rows.append(r)
+    stamp = datetime.date.today().isoformat()
+    table = "\n".join(
+        [
+            f"Machine: {machine()}; measured {stamp}"
+            + (" (quick: target 2 at n=2,000)" if a.quick else ""),
+            "",
+            HEADER,
+            *(r.line() for r in rows),
+        ]
+    )
+    if a.write:
+        text = a.write.read_text() if a.write.exists() else f"{BEGIN}\n{END}\n"
+        new = re.sub(f"{BEGIN}.*{END}", f"{BEGIN}\n{table}\n{END}", text, flags=re.S)
+        a.write.write_text(new)
+        print(f"table written to {a.write}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
