@@ -19,6 +19,8 @@ STYLES: list[dict[str, Any]] = [
     dict(color="0.6", linestyle="-.", marker="D"),
     dict(color="0.3", linestyle=(0, (5, 1)), marker="v"),
     dict(color="0.7", linestyle=(0, (1, 1)), marker="P"),
+    dict(color="0.5", linestyle=(0, (3, 1, 1, 1, 1, 1)), marker="*"),
+    dict(color="0.15", linestyle=(0, (8, 2)), marker="h"),
 ]
 
 

@@ -10,11 +10,13 @@ nuisance energies can be computed afterwards on any reference split (``Sigma(X)^
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from bounds.report import Report
 from bounds.spectral import InfoNuisance
 
 from .backend import to_numpy
@@ -174,3 +176,18 @@ def train(
         test_residuals=np.array(tres) if store_residuals and has_test else None,
     )
     return cur, hist
+
+
+def train_as_theorem(
+    report: Report, net: ShallowNet, X: torch.Tensor, Y: torch.Tensor, **kwargs: Any
+) -> tuple[ShallowNet, History]:
+    """Train with the step size and the (integer) iteration count of a theorem's report.
+
+    ``report`` comes from :mod:`bounds` (e.g. ``theorem_6_24`` or ``from_data``): ``eta =
+    report.step_size`` (the largest the theorem allows unless set there) and ``steps =
+    report.iterations``.  Other keyword arguments go to :func:`train`.
+    """
+    if report.step_size is None or report.iterations is None:
+        raise ValueError(f"Theorem {report.theorem} fixes no step size / iteration count")
+    eta = float(report.step_size)
+    return train(net, X, Y, eta=eta, steps=int(report.iterations), step_bound=eta, **kwargs)

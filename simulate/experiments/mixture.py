@@ -23,7 +23,7 @@ import bounds
 from .. import io, plots
 from ..data import gaussian_mixture
 from ..model import init_random, nu_for_random_init
-from ..train import train
+from ..train import train_as_theorem
 from .base import BaseConfig, positive
 from .common import spectral_norm, status, tensors
 
@@ -145,20 +145,18 @@ def one_run(cfg: Config, n: int, progress: bool) -> dict[str, Any]:
     nu = nu_for_random_init(cfg.zeta, cfg.K)
     X, Y, Xt, Yt = tensors(ds, cfg.device)
     net0 = init_random(cfg.k, cfg.d, cfg.K, nu, cfg.seed + 1, device=cfg.device)
-    T, eta = int(rep.iterations), float(rep.step_size)
-    _, h = train(
+    _, h = train_as_theorem(
+        rep,
         net0,
         X,
         Y,
-        eta=eta,
-        steps=T,
         record_every=cfg.record_every,
         X_test=Xt,
         Y_test=Yt,
         progress=progress,
         desc=f"mixture n={n}",
-        step_bound=eta,
     )
+    T, eta = int(rep.iterations), float(rep.step_size)
     return {
         "n": n,
         "lambda_M": lam_M,
@@ -237,5 +235,5 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
     ax.set_ylabel(r"$\mathrm{Err}_{\mathcal{D}}(W_T)$")
     lm = res["summary"]["runs"][0]["lambda_M"]
     ax.set_title(rf"$\lambda_M = {lm:.3g}$ (informal bounds: hidden constants 1)", fontsize=8)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="center right")
     return plots.save(fig, out, "mixture")

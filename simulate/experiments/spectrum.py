@@ -95,7 +95,14 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
         ax.semilogy(c["index"], c["sigma_normalized"], label=f"$n={n}$", **plots.style(i, 10))
     r = res["summary"]["K2C"]
     ax.axvline(r, color="0.5", lw=0.8)
-    ax.set_xticks([1, r])
+    ax.annotate(
+        r"$K^2C$",
+        (r, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(3, -12),
+        textcoords="offset points",
+        fontsize=8,
+    )
     ax.set_xlabel(r"singular value index $s$ (mark: $K^2C$)")
     ax.set_ylabel(r"$\lambda_s\left(\sqrt{KC/n}\;\mathcal{J}(W_0)\right)$")
     ax.set_title(
