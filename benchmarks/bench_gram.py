@@ -35,7 +35,7 @@ def torch_func_gram(net: ShallowNet, X: torch.Tensor) -> torch.Tensor:
 
 
 def run(
-    n: int = 500, K: int = 10, k: int = 256, d: int = 64, repeats: int = 5, device: str = "cpu"
+    n: int = 500, K: int = 10, k: int = 256, d: int = 64, repeats: int = 7, device: str = "cpu"
 ) -> list[Row]:
     dev = torch.device(device)
     net = init_random(k, d, K, 1.0, 0, device=dev)
@@ -47,7 +47,7 @@ def run(
     X = X / X.norm(dim=1, keepdim=True)
     t_rad, G = median_time(lambda: net.gram(X), repeats=repeats, device=dev)
     t_gen, Gg = median_time(lambda: general.gram(X), repeats=repeats, device=dev)
-    t_base, G0 = median_time(lambda: torch_func_gram(net, X), repeats=repeats, device=dev)
+    t_base, G0 = median_time(lambda: torch_func_gram(net, X), repeats=3, device=dev)
     G0g = torch_func_gram(general, X)
     rel = float((G - G0).abs().max() / G0.abs().max())
     relg = float((Gg - G0g).abs().max() / G0g.abs().max())

@@ -23,7 +23,7 @@ def autograd_step(net, X, Y, eta):
 
 
 def run(
-    n: int = 10_000, d: int = 784, k: int = 1024, K: int = 10, repeats: int = 3, device: str = "cpu"
+    n: int = 10_000, d: int = 784, k: int = 1024, K: int = 10, repeats: int = 7, device: str = "cpu"
 ) -> list[Row]:
     dev = torch.device(device)
     rng = np.random.default_rng(0)

@@ -10,8 +10,13 @@ is against a baseline measured in the same run.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
+import json
 import re
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -22,24 +27,42 @@ from benchmarks.common import HEADER, Row, machine
 BEGIN, END = "<!-- table:begin -->", "<!-- table:end -->"
 
 
+def _targets(quick: bool, device: str) -> dict[str, Callable[[], list[Row]]]:
+    return {
+        "gram": lambda: bench_gram.run(device=device),
+        "topr": lambda: bench_topr.run(n=2000 if quick else 20_000, device=device),
+        "slq": bench_slq.run,
+        "step": lambda: bench_step.run(device=device),
+        "ntk": bench_ntk.run,
+    }
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--write", type=Path)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--only", help=argparse.SUPPRESS)
     a = p.parse_args()
+    targets = _targets(a.quick, a.device)
+    if a.only:  # child process: one benchmark, rows as JSON lines
+        for r in targets[a.only]():
+            print("ROW " + json.dumps(dataclasses.asdict(r)), flush=True)
+        return 0
     rows: list[Row] = []
-    for name, fn in (
-        ("gram", lambda: bench_gram.run(device=a.device)),
-        ("topr", lambda: bench_topr.run(n=2000 if a.quick else 20_000, device=a.device)),
-        ("slq", bench_slq.run),
-        ("step", lambda: bench_step.run(device=a.device)),
-        ("ntk", bench_ntk.run),
-    ):
+    for name in targets:
+        # Each benchmark in its own process: thread pools and allocator state of one
+        # (e.g. ARPACK's BLAS threads) must not slow the next.
         print(f"running {name} ...", flush=True)
-        for r in fn():
-            print(r.line(), flush=True)
-            rows.append(r)
+        cmd = [sys.executable, "-m", "benchmarks.run_all", "--only", name, "--device", a.device]
+        if a.quick:
+            cmd.append("--quick")
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            if line.startswith("ROW "):
+                r = Row(**json.loads(line[4:]))
+                print(r.line(), flush=True)
+                rows.append(r)
     stamp = datetime.date.today().isoformat()
     table = "\n".join(
         [
