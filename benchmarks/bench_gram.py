@@ -12,12 +12,13 @@ product ``Q Q^T`` and a Hadamard, ``2 (nK)^2 k`` flops).
 from __future__ import annotations
 
 import argparse
+import statistics
 
 import numpy as np
 import torch
 from torch.func import jacrev, vmap
 
-from benchmarks.common import Row, machine, median_time
+from benchmarks.common import Row, interleaved, machine, median_time
 from simulate.model import ShallowNet, init_random
 
 
@@ -45,15 +46,21 @@ def run(
     )
     X = torch.as_tensor(np.random.default_rng(1).standard_normal((n, d)), device=dev)
     X = X / X.norm(dim=1, keepdim=True)
-    t_rad, G = median_time(lambda: net.gram(X), repeats=repeats, device=dev)
-    t_gen, Gg = median_time(lambda: general.gram(X), repeats=repeats, device=dev)
+    G, Gg = net.gram(X), general.gram(X)
     t_base, G0 = median_time(lambda: torch_func_gram(net, X), repeats=3, device=dev)
     G0g = torch_func_gram(general, X)
     rel = float((G - G0).abs().max() / G0.abs().max())
     relg = float((Gg - G0g).abs().max() / G0g.abs().max())
     A = torch.randn(n * K, k, dtype=torch.float64, device=dev)
     B = torch.randn(k, n * K, dtype=torch.float64, device=dev)
-    t_mm, _ = median_time(lambda: A @ B, repeats=repeats, device=dev)
+    times = interleaved(
+        {"rad": lambda: net.gram(X), "gen": lambda: general.gram(X), "mm": lambda: A @ B},
+        repeats=repeats,
+        device=dev,
+    )
+    t_rad, t_gen, t_mm = (statistics.median(times[key]) for key in ("rad", "gen", "mm"))
+    # FLOP-rate ratio per round (same machine state), median over rounds.
+    rel_rate = statistics.median(m / g for m, g in zip(times["mm"], times["gen"], strict=True))
     flops = 2.0 * (n * K) ** 2 * k
     rate_gen, rate_mm = flops / t_gen, flops / t_mm
     return [
@@ -77,8 +84,8 @@ def run(
             "1. Gram FLOP rate (general V) vs plain matmul (≥80%)",
             f"{rate_gen / 1e9:.1f} GFLOP/s",
             f"{rate_mm / 1e9:.1f} GFLOP/s ({n * K}×{k} @ {k}×{n * K})",
-            f"{rate_gen / rate_mm:.0%}",
-            rate_gen / rate_mm >= 0.8,
+            f"{rel_rate:.0%}",
+            rel_rate >= 0.8,
         ),
     ]
 

@@ -71,3 +71,25 @@ HEADER = (
     "| target | measured (median) | baseline (same run) | ratio | met | notes |\n"
     "|---|---|---|---|---|---|"
 )
+
+
+def interleaved(
+    fns: dict[str, Callable[[], Any]], *, repeats: int = 7, device: torch.device | None = None
+) -> dict[str, list[float]]:
+    """Time several functions in turn, ``repeats`` rounds (after one warm-up round).
+
+    Interleaving makes slow drifts of a shared machine hit every function alike, so ratios
+    of per-round times are steadier than ratios of separate medians.
+    """
+    dev = device or torch.device("cpu")
+    for fn in fns.values():
+        fn()
+        sync(dev)
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t = time.perf_counter()
+            fn()
+            sync(dev)
+            times[name].append(time.perf_counter() - t)
+    return times
