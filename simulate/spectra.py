@@ -100,15 +100,18 @@ def top_eigenpairs(
     kp = min(r + 10, mb - b) if mb > b else r
     gen = torch.Generator(device="cpu").manual_seed(seed)
     Q = torch.linalg.qr(torch.randn(dim, b, generator=gen, dtype=dtype).to(device))[0]
-    basis: list[torch.Tensor] = []
-    images: list[torch.Tensor] = []
+    # Preallocated basis, images and projected matrix H = B^T A B (grown by blocks).
+    cap = mb + b
+    Bb = torch.empty(dim, cap, dtype=dtype, device=device)
+    ABb = torch.empty(dim, cap, dtype=dtype, device=device)
+    H = torch.zeros(cap, cap, dtype=dtype, device=device)
+    m = 0
     matvecs = 0
     nblocks = 0
 
-    def orth(W: torch.Tensor, B: torch.Tensor | None) -> torch.Tensor:
-        if B is not None:
-            for _ in range(2):  # twice is enough (Kahan-Parlett)
-                W = W - B @ (B.T @ W)
+    def orth(W: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+        for _ in range(2):  # twice is enough (Kahan-Parlett)
+            W = W - B @ (B.T @ W)
         Qn, Rn = torch.linalg.qr(W)
         good = Rn.diagonal().abs() > 1e-10 * max(1.0, float(Rn.abs().max()))
         return Qn[:, good]
@@ -117,24 +120,26 @@ def top_eigenpairs(
     scale = 1.0
     for restart in range(max_restarts + 1):
         while True:
+            q = Q.shape[1]
             AQ = apply(Q)
-            matvecs += Q.shape[1]
-            basis.append(Q)
-            images.append(AQ)
+            matvecs += q
+            Bb[:, m : m + q] = Q
+            ABb[:, m : m + q] = AQ
+            H[: m + q, m : m + q] = Bb[:, : m + q].T @ AQ
+            H[m : m + q, :m] = H[:m, m : m + q].T
+            m += q
             nblocks += 1
-            B = torch.cat(basis, dim=1)
-            full = B.shape[1] + b > mb or B.shape[1] >= dim
+            full = m + b > mb or m >= dim
             if full or nblocks % check_every == 0:
-                AB = torch.cat(images, dim=1)
-                H = B.T @ AB
-                theta, S = torch.linalg.eigh((H + H.T) / 2)
+                Hm = H[:m, :m]
+                theta, S = torch.linalg.eigh((Hm + Hm.T) / 2)
                 theta, S = theta.flip(0), S.flip(1)
-                m = min(kp, B.shape[1])
-                Y, AY = B @ S[:, :m], AB @ S[:, :m]
-                R = AY - Y * theta[:m]
+                kk = min(kp, m)
+                Y, AY = Bb[:, :m] @ S[:, :kk], ABb[:, :m] @ S[:, :kk]
+                R = AY - Y * theta[:kk]
                 res = torch.linalg.vector_norm(R, dim=0)
                 scale = float(theta[0].abs())
-                if m >= r and (bool((res[:r] <= tol * scale).all()) or B.shape[1] >= dim):
+                if kk >= r and (bool((res[:r] <= tol * scale).all()) or m >= dim):
                     # AY is an exact linear combination of computed products A Q (also after
                     # restarts), so these residuals are true ones up to round-off.
                     return TopEigen(
@@ -142,11 +147,16 @@ def top_eigenpairs(
                     )
                 if full:
                     break
-            Q = orth(AQ, B)
+            Q = orth(AQ, Bb[:, :m])
             if Q.shape[1] == 0:
                 break
         # Thick restart: keep the leading Ritz pairs, continue from the largest residuals.
-        basis, images = [Y], [AY]
+        kk = Y.shape[1]
+        Bb[:, :kk] = Y
+        ABb[:, :kk] = AY
+        H.zero_()
+        H[:kk, :kk] = Y.T @ AY
+        m = kk
         idx = torch.argsort(-res)[:b]
         Q = orth(R[:, idx], Y)
         nblocks = 0
