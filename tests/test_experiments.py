@@ -116,75 +116,19 @@ def test_cli_bound_list_run_report(tmp_path):
     exe = [sys.executable, "-m", "simulate.cli"]
     out = subprocess.run([*exe, "bound", "--list"], capture_output=True, text=True, check=True)
     assert "6.24" in out.stdout and "A.3" in out.stdout
+    # The example: Theorem 6.24 from the command line, then with Gamma out of range.
+    args = (
+        "--alpha 0.3 --Gamma 2 --zeta 0.1 --delta 0.05 --k 4096 --n 1000 --K 10 --B 1 "
+        "--X_norm 31.6 --y_info 30 --y_nuisance 10 --y_pinv 5"
+    ).split()
     out = subprocess.run(
-        [
-            *exe,
-            "bound",
-            "6.24",
-            "--alpha",
-            "0.3",
-            "--Gamma",
-            "2",
-            "--zeta",
-            "0.1",
-            "--delta",
-            "0.05",
-            "--k",
-            "4096",
-            "--n",
-            "1000",
-            "--K",
-            "10",
-            "--B",
-            "1",
-            "--X_norm",
-            "31.6",
-            "--y_info",
-            "30",
-            "--y_nuisance",
-            "10",
-            "--y_pinv",
-            "5",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
+        [*exe, "bound", "6.24", *args, "--json"], capture_output=True, text=True, check=True
     )
     assert json.loads(out.stdout)["theorem"] == "6.24"
-    bad = subprocess.run(
-        [
-            *exe,
-            "bound",
-            "6.24",
-            "--alpha",
-            "0.3",
-            "--Gamma",
-            "0.5",
-            "--zeta",
-            "0.1",
-            "--delta",
-            "0.05",
-            "--k",
-            "4096",
-            "--n",
-            "1000",
-            "--K",
-            "10",
-            "--B",
-            "1",
-            "--X_norm",
-            "31.6",
-            "--y_info",
-            "30",
-            "--y_nuisance",
-            "10",
-            "--y_pinv",
-            "5",
-        ],
-        capture_output=True,
-        text=True,
-    )
+    bad_args = [
+        ("0.5" if prev == "--Gamma" else a) for prev, a in zip(["", *args[:-1]], args, strict=True)
+    ]
+    bad = subprocess.run([*exe, "bound", "6.24", *bad_args], capture_output=True, text=True)
     assert bad.returncode == 2 and "Gamma must lie in [1, inf)" in bad.stderr
     cfg = tmp_path / "c.toml"
     cfg.write_text("n = 40\nd = 80\nr = 3\nsteps = 20\nmc_samples = 50\n")
