@@ -145,6 +145,7 @@ def from_data(
     activation: str | Activation = ...,
     degree: int = ...,
     centers: ArrayLike | None = ...,
+    kernel_eigh: tuple[ArrayLike, ArrayLike] | None = ...,
     return_quantities: Literal[False] = ...,
     **scalars: Any,
 ) -> Report: ...
@@ -157,6 +158,7 @@ def from_data(
     activation: str | Activation = ...,
     degree: int = ...,
     centers: ArrayLike | None = ...,
+    kernel_eigh: tuple[ArrayLike, ArrayLike] | None = ...,
     return_quantities: Literal[True],
     **scalars: Any,
 ) -> tuple[Report, DataQuantities | None]: ...
@@ -168,6 +170,7 @@ def from_data(
     activation: str | Activation = "softplus",
     degree: int = DEFAULT_DEGREE,
     centers: ArrayLike | None = None,
+    kernel_eigh: tuple[ArrayLike, ArrayLike] | None = None,
     return_quantities: bool = False,
     **scalars: Any,
 ) -> Report | tuple[Report, DataQuantities | None]:
@@ -186,6 +189,9 @@ def from_data(
         Passed to :func:`bounds.kernels.ntk`; ``B`` defaults to the activation's bound.
     centers : array_like, shape (KC, d), optional
         Unit-norm cluster centres, required for A.3 (``lambda_M = lambda_min(Sigma(M))``).
+    kernel_eigh : (ndarray (n,), ndarray (n, n)), optional
+        ``numpy.linalg.eigh(bounds.kernels.ntk(X, activation, degree))`` when already computed
+        (e.g. to evaluate several theorems on one dataset); otherwise computed here.
     **scalars
         The theorem's user scalars (``alpha``, ``Gamma``, ``zeta``, ``delta``, ``k``, ...).
 
@@ -223,7 +229,15 @@ def from_data(
     if A.shape[0] != n:
         raise ValueError(f"X and y must have the same number of rows: {A.shape[0]} vs {n}")
     X_norm = spectral_norm(A)
-    lam, U = np.linalg.eigh(ntk(A, act, degree))
+    if kernel_eigh is None:
+        lam, U = np.linalg.eigh(ntk(A, act, degree))
+    else:
+        lam, U = (v.as_float("kernel_eigh", part) for part in kernel_eigh)
+        if lam.shape != (n,) or U.shape != (n, n):
+            raise ValueError(
+                f"kernel_eigh must be (eigenvalues (n,), eigenvectors (n, n)) of Sigma~(X) with "
+                f"n = {n}; got shapes {lam.shape}, {U.shape}"
+            )
     y_cm = class_major(Y)
     base = {"n": n, "K": K}
     if key == "2.2":

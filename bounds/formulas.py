@@ -366,19 +366,25 @@ _register(
 
 # Lemma 6.19 (deterministic convergence), eqs. (6.44)-(6.48).  alpha raw; D = D_{alpha,Gamma}(r0).
 _beta19 = BETA_SHALLOW
+#: Lemmas 6.19/6.20 share the raw cutoff on the reference, T = Gamma/(eta alpha^2) and the step.
+_raw_cutoff_common = dict(
+    defaults={"eta": STEP_SHALLOW, "lambda_1": _beta19},
+    cutoff=alpha,
+    iterations=Gamma / (eta * alpha**2),
+    step_size=STEP_SHALLOW,
+)
+#: (6.47) = (6.54): ||W_tau - W_0||_{2,inf} <= 2 nu B Gamma ||X|| ||r0|| / (sqrt(k) alpha^2).
+_W_ROWS_RAW = 2 * nu * B * Gamma * X / (sp.sqrt(k) * alpha**2) * r0_norm
 _register(
     TheoremDef(
         key="L6.19",
         title="deterministic convergence guarantee, eqs. (6.44)-(6.48)",
         informal=False,
         inputs=_names("alpha Gamma delta k nu B X_norm eps0 r0_norm r0_info r0_nuisance distance"),
-        defaults={"eta": STEP_SHALLOW, "lambda_1": _beta19},
-        cutoff=alpha,
-        iterations=Gamma / (eta * alpha**2),
-        step_size=STEP_SHALLOW,
+        **_raw_cutoff_common,
         conclusions={
             "W_frobenius": D + delta * Gamma / alpha * r0_norm,
-            "W_rows": 2 * nu * B * Gamma * X / (sp.sqrt(k) * alpha**2) * r0_norm,
+            "W_rows": _W_ROWS_RAW,
             "train_residual": e_G * r0_info + r0_nuisance + delta * alpha / _beta19 * r0_norm,
         },
         conditions=(
@@ -418,13 +424,10 @@ _register(
         title="deterministic optimisation guarantee, eqs. (6.51)-(6.55)",
         informal=False,
         inputs=_names("alpha Gamma zeta k nu B X_norm eps0 c r0_norm r0_info r0_nuisance distance"),
-        defaults={"eta": STEP_SHALLOW, "lambda_1": _beta19},
-        cutoff=alpha,
-        iterations=Gamma / (eta * alpha**2),
-        step_size=STEP_SHALLOW,
+        **_raw_cutoff_common,
         conclusions={
             "W_frobenius": 2 * D,
-            "W_rows": 2 * nu * B * Gamma * X / (sp.sqrt(k) * alpha**2) * r0_norm,
+            "W_rows": _W_ROWS_RAW,
             "train_residual": e_G * r0_info + r0_nuisance + zeta * r0_norm,
         },
         conditions=(

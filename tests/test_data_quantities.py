@@ -163,3 +163,14 @@ def test_lemma_6_4(seed, scale):
     Y = psd_sqrt(Bm) @ Q
     np.testing.assert_allclose(Y @ Y.T, Bm, atol=1e-8 * (1 + np.abs(Bm).max()))
     assert np.linalg.norm(Y - X, 2) <= 2 * alpha * (1 + 1e-9) + 1e-12
+
+
+def test_from_data_with_precomputed_kernel_eigh_is_identical(rng):
+    X, Y, _ = mixture(rng)
+    sc = dict(alpha=0.1, Gamma=2.0, zeta=0.05, delta=0.1, k=10**8)
+    eig = np.linalg.eigh(bounds.kernels.ntk(X))
+    a = bounds.from_data("6.24", X, Y, **sc)
+    b = bounds.from_data("6.24", X, Y, kernel_eigh=eig, **sc)
+    assert a.to_dict() == b.to_dict()
+    with pytest.raises(ValueError, match="kernel_eigh"):
+        bounds.from_data("6.24", X, Y, kernel_eigh=(eig[0][:-1], eig[1]), **sc)
