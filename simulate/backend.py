@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,6 +35,33 @@ def resolve_dtype(dtype: str | torch.dtype) -> torch.dtype:
     if dtype not in table:
         raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
     return table[dtype]
+
+
+# Below this size the page-fault cost is negligible and torch's caching allocator is better.
+_HUGE_PAGE_MIN_BYTES = 32 << 20
+
+
+def empty_large(
+    shape: tuple[int, ...], *, dtype: torch.dtype, device: torch.device
+) -> torch.Tensor:
+    """``torch.empty(shape)``, backed by transparent huge pages for large CPU buffers.
+
+    First-touch page faults of a fresh 200 MB buffer in 4 KiB pages cost ~80 ms on the test
+    machine, as long as the whole 5000 x 5000 Gram takes to compute; with 2 MiB pages (Linux
+    ``madvise(MADV_HUGEPAGE)``) they cost ~15 ms.  The tensor owns its mapping: it is unmapped
+    when the tensor is freed.  Falls back to ``torch.empty`` off Linux, on CUDA and for small
+    buffers.
+    """
+    numel = 1
+    for s in shape:
+        numel *= int(s)
+    nbytes = numel * torch.empty((), dtype=dtype).element_size()
+    advice = getattr(mmap, "MADV_HUGEPAGE", None)
+    if device.type != "cpu" or advice is None or nbytes < _HUGE_PAGE_MIN_BYTES:
+        return torch.empty(shape, dtype=dtype, device=device)
+    buf = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    buf.madvise(advice)
+    return torch.frombuffer(buf, dtype=dtype, count=numel).view(shape)
 
 
 def to_numpy(t: torch.Tensor) -> np.ndarray:

@@ -150,3 +150,30 @@ def test_gram_paths_agree(p, rademacher):
         net = net.with_V(net.V * (1 + torch.rand(net.V.shape, generator=gen, dtype=net.V.dtype)))
     J = net.jacobian(X)
     torch.testing.assert_close(net.gram(X), J @ J.T, rtol=1e-11, atol=1e-12)
+
+
+@pytest.mark.parametrize("rademacher", [True, False])
+def test_gram_large_output_uses_huge_page_buffer(rademacher):
+    """At nK = 2200 the output (39 MB) comes from ``empty_large``'s mapping; values unchanged."""
+    net, X = _setup(1100, 3, 8, 2, 5, "softplus")
+    if not rademacher:
+        net = net.with_V(net.V * torch.linspace(0.5, 1.5, net.V.numel()).reshape(net.V.shape))
+    G = net.gram(X)
+    J = net.jacobian(X)
+    torch.testing.assert_close(G, J @ J.T, rtol=1e-11, atol=1e-12)
+    del J
+    torch.testing.assert_close(G, G.T, rtol=0, atol=0)
+
+
+def test_empty_large_is_a_writable_owned_buffer():
+    from simulate.backend import empty_large
+
+    cpu = torch.device("cpu")
+    small = empty_large((3, 4), dtype=torch.float32, device=cpu)
+    assert small.shape == (3, 4) and small.dtype == torch.float32
+    big = empty_large((1024, 4097), dtype=torch.float64, device=cpu)  # 32 MiB + 8 KiB
+    assert big.shape == (1024, 4097) and big.dtype == torch.float64 and big.is_contiguous()
+    big.fill_(2.5)
+    view = big[1:3]
+    del big  # the mapping lives as long as any tensor that uses it
+    assert float(view.sum()) == 2.5 * 2 * 4097
