@@ -168,6 +168,16 @@ class ShallowNet:
                 Gb[b, :, a, :] = Gb[a, :, b, :].T
         return G
 
+    def gram_trace(self, X: torch.Tensor) -> float:
+        """``trace(J J^T) = ||J||_F^2 = sum_i ||x_i||^2 sum_r phi'(w_r^T x_i)^2 sum_l V[l,r]^2``.
+
+        Row ``(l, i)`` of ``J`` is ``vect(diag(v_l ⊙ phi'(W x_i)) 1 x_i^T)`` (6.28), whose squared
+        norm factorises.  The sum of all eigenvalues without computing any.
+        """
+        self._check_X(X)
+        D = self.act.dphi(X @ self.W.T)
+        return float(((D * D) @ (self.V * self.V).sum(0) * (X * X).sum(1)).sum())
+
     def jacobian_distance(self, other: ShallowNet, X: torch.Tensor) -> float:
         """``||J(W) - J(W')||`` (spectral) for two networks sharing ``V``, without forming J.
 

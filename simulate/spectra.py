@@ -31,26 +31,38 @@ def gram_eigh(net: ShallowNet, X: torch.Tensor) -> tuple[np.ndarray, np.ndarray]
 
 
 def gram_operator(
-    net: ShallowNet, X: torch.Tensor, *, chunk: int = 8
+    net: ShallowNet, X: torch.Tensor, *, dtype: torch.dtype | None = None, chunk: int = 8
 ) -> Callable[[torch.Tensor], torch.Tensor]:
     """``U -> J J^T U`` for a block ``U`` of shape (nK, b), matrix-free.
 
-    Per column: ``J^T u = ((U^T V) ⊙ D)^T X`` then ``J g = ((D ⊙ (X g^T)) V^T)^T``, i.e. two
-    (n x k x d) products; columns are processed ``chunk`` at a time to bound the (chunk, n, k)
-    temporaries.
+    For ``b`` columns at once: ``M = (U^T V) ⊙ D`` (n x bk), ``G = X^T M`` (d x bk: the ``b``
+    matrices ``J^T u``, eq. (6.29)), ``P = (X G) ⊙ D`` and ``J G = P V^T`` (6.27): two products
+    of ``2 n d (bk)`` flops, as single large GEMMs.  Columns go ``chunk`` at a time to bound the
+    (n, chunk k) temporaries.
+
+    ``dtype`` is the arithmetic of the products (default: the network's).  ``torch.float32``
+    gives an operator about twice as fast on a CPU whose products differ from the float64 ones
+    by about ``1e-7 ||J||^2`` (measured: 7.5e-8 ``lambda_1`` on top eigenvectors at nK = 200k):
+    fit for :func:`top_eigenpairs`' ``fast_apply``, whose results are certified in float64.
+    The result has the dtype of ``U``.
     """
-    n, K = X.shape[0], net.K
-    D = net.act.dphi(X @ net.W.T)  # n x k, computed once
-    V = net.V
+    n, K, k = X.shape[0], net.K, net.k
+    dt = dtype or net.W.dtype
+    D = net.act.dphi(X @ net.W.T).to(dt)  # n x k, computed once
+    Xc, V = X.to(dt), net.V.to(dt)
 
     def apply(U: torch.Tensor) -> torch.Tensor:
-        out = torch.empty_like(U)
+        if U.ndim != 2 or U.shape[0] != K * n:
+            raise ValueError(f"U must be (nK, b) = ({K * n}, b), got {tuple(U.shape)}")
+        out = torch.empty(U.shape, dtype=U.dtype, device=U.device)
         for lo in range(0, U.shape[1], chunk):
-            Ub = U[:, lo : lo + chunk].T.reshape(-1, K, n)  # (c, K, n)
-            M = torch.matmul(Ub.transpose(1, 2), V).mul_(D)  # (c, n, k) = (U^T V) ⊙ D
-            G = torch.matmul(M.transpose(1, 2), X)  # (c, k, d)
-            P = torch.matmul(X, G.transpose(1, 2)).mul_(D)  # (c, n, k)
-            out[:, lo : lo + chunk] = torch.matmul(V, P.transpose(1, 2)).reshape(-1, K * n).T
+            b = min(chunk, U.shape[1] - lo)
+            Ut = U[:, lo : lo + b].to(dt).reshape(K, n, b).permute(1, 2, 0).reshape(n * b, K)
+            M = (Ut @ V).view(n, b, k).mul_(D[:, None, :])
+            G = Xc.T @ M.view(n, b * k)
+            P = (Xc @ G).view(n, b, k).mul_(D[:, None, :])
+            JG = (P.view(n * b, k) @ V.T).view(n, b, K)
+            out[:, lo : lo + b] = JG.permute(2, 0, 1).reshape(K * n, b)
         return out
 
     return apply
@@ -58,13 +70,81 @@ def gram_operator(
 
 @dataclass(frozen=True)
 class TopEigen:
-    """Top eigenpairs of ``J J^T`` and the final residuals ``||J J^T u - lambda u||``."""
+    """Top eigenpairs of ``J J^T`` and their final residuals ``||J J^T u - lambda u||``.
+
+    ``residuals`` are recomputed from products by the exact operator (``apply``), never
+    estimated.  ``matvecs`` counts products by ``apply``, ``fast_matvecs`` those by
+    ``fast_apply``.
+    """
 
     eigenvalues: np.ndarray
     eigenvectors: np.ndarray
     residuals: np.ndarray
     iterations: int
     matvecs: int
+    fast_matvecs: int = 0
+
+
+@dataclass
+class _Krylov:
+    """Basis rows ``B`` (orthonormal), their images ``AB`` and ``H = B A B^T``."""
+
+    B: torch.Tensor  # (cap, dim)
+    AB: torch.Tensor  # (cap, dim)
+    H: torch.Tensor  # (cap, cap)
+    m: int = 0
+
+    @classmethod
+    def empty(cls, cap: int, dim: int, dtype: torch.dtype, device: torch.device) -> _Krylov:
+        def buf(rows: int, cols: int) -> torch.Tensor:
+            return torch.empty(rows, cols, dtype=dtype, device=device)
+
+        return cls(buf(cap, dim), buf(cap, dim), torch.zeros(cap, cap, dtype=dtype, device=device))
+
+    def orth(
+        self, W: torch.Tensor, WB: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(I - P) W`` for rows ``W`` (``P``: projector on the basis) as ``R^T Q^T``.
+
+        Returns the orthonormal rows ``Q^T`` (numerically dependent ones dropped) and the full
+        triangular ``R``.  ``WB`` may pass ``W B^T`` when already known.
+        """
+        B = self.B[: self.m]
+        for i in range(2):  # twice is enough (Kahan-Parlett)
+            # W B^T rather than B W^T: the same numbers, and several times faster for a skinny W.
+            W = W - (WB if i == 0 and WB is not None else W @ B.T) @ B
+        Q, R = torch.linalg.qr(W.T)
+        good = R.diagonal().abs() > 1e-10 * max(1.0, float(R.abs().max()))
+        return Q.T[good], R
+
+    def add(self, Q: torch.Tensor, AQ: torch.Tensor) -> torch.Tensor:
+        """Append the rows ``Q`` and their images; returns ``AQ B^T`` (over the new basis)."""
+        m, q = self.m, Q.shape[0]
+        self.B[m : m + q], self.AB[m : m + q] = Q, AQ
+        h = AQ @ self.B[: m + q].T  # (q, m+q)
+        self.H[m : m + q, : m + q] = h
+        self.H[: m + q, m : m + q] = h.T
+        self.m = m + q
+        return h
+
+    def eig(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Ritz values (descending) and coefficient vectors ``s`` (Ritz vector ``B^T s``)."""
+        Hm = self.H[: self.m, : self.m]
+        theta, S = torch.linalg.eigh((Hm + Hm.T) / 2)
+        return theta.flip(0), S.flip(1)
+
+    def vectors(self, S: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Ritz vectors ``S^T B`` and their images ``S^T AB`` (rows)."""
+        return S.T @ self.B[: self.m], S.T @ self.AB[: self.m]
+
+    def restart(self, S: torch.Tensor) -> None:
+        """Keep only the Ritz vectors ``S^T B`` (and their images, no new products)."""
+        Y, AY = self.vectors(S)
+        kk = Y.shape[0]
+        self.B[:kk], self.AB[:kk] = Y, AY
+        self.H.zero_()
+        self.H[:kk, :kk] = AY @ Y.T
+        self.m = kk
 
 
 def top_eigenpairs(
@@ -73,9 +153,9 @@ def top_eigenpairs(
     r: int,
     *,
     tol: float = 1e-6,
+    fast_apply: Callable[[torch.Tensor], torch.Tensor] | None = None,
     block: int = 4,
     max_basis: int | None = None,
-    check_every: int = 8,
     max_restarts: int = 50,
     seed: int = 0,
     dtype: torch.dtype = torch.float64,
@@ -83,87 +163,147 @@ def top_eigenpairs(
 ) -> TopEigen:
     """Top ``r`` eigenpairs of a symmetric PSD operator by block Lanczos with thick restarts.
 
-    A block Krylov basis (blocks of ``block`` columns, full reorthogonalisation) grows until
-    ``max_basis`` columns (default ``max(6 r, 200)``); every ``check_every`` blocks a
-    Rayleigh–Ritz step tests convergence, ``||A u_i - lambda_i u_i|| <= tol * lambda_1`` for the
-    top ``r``.  A full basis restarts from the ``r + 10`` leading Ritz vectors (their images are
-    carried, no new products) plus the block of largest residuals.  Small blocks keep the
-    Krylov degree high per product (on a CPU a column costs the same alone or in a block).
+    A block Krylov basis (blocks of ``block`` vectors, full reorthogonalisation, float64) grows
+    to ``max_basis`` vectors (default ``max(6 r, 200)``).  With ``W = Q' R`` the part of the last
+    block's images outside the basis, the residual of a Ritz pair ``(theta, B^T s)`` is
+    ``||R s_last||`` (``s_last``: the coefficients on the last block), known after every block
+    without a product over ``dim`` and without cancellation.  The run stops when
+    ``||A u_i - lambda_i u_i|| <= tol * lambda_1`` for the top ``r``, confirmed with explicit
+    residuals.  A full basis restarts from the ``r + 10`` leading Ritz vectors (images carried, no
+    new products) and continues with the next Krylov block, which holds all their residuals.
 
-    Block products suit the closed-form Jacobian operator (a few (n x k x d) matrix products
-    per block of columns), which is where the speed over single-vector ARPACK comes from.
+    With ``fast_apply`` (an approximation of ``apply``, e.g. :func:`gram_operator` with
+    ``dtype=torch.float32``) the Krylov phase runs on it to ``tol / 2``.  The top ``r + block``
+    Ritz vectors then become the first block of a second run with ``apply``: one product each
+    and a Rayleigh–Ritz step, which is usually all; if a fast operator too inexact for ``tol``
+    leaves residuals above ``tol * lambda_1`` the block Krylov iteration with ``apply``
+    continues from them.  Either way the returned residuals come from ``apply``'s products.
+
+    Parameters
+    ----------
+    apply, fast_apply : callable
+        ``U (dim, b) -> A U (dim, b)``, float64 in and out.
+    dim : int
+        Order of the operator (``nK`` for the Jacobian Gram).
+    r : int
+        Number of eigenpairs.
+    tol : float
+        Residual tolerance relative to ``lambda_1``.
+    block, max_basis, max_restarts : int
+        Block size, basis size before a restart, restarts before giving up (``RuntimeError``).
     """
     if not (1 <= r <= dim):
         raise ValueError(f"r must lie in [1, {dim}], got {r}")
+    if not (np.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol must be positive, got {tol!r}")
+    dev = torch.device(device)
     b = min(block, dim)
-    mb = min(max_basis or max(6 * r, 200), dim)
-    kp = min(r + 10, mb - b) if mb > b else r
+    mb = min(max(max_basis or max(6 * r, 200), 2 * (r + b)), dim)
+    keep = min(r + 10, mb - (r + b))
     gen = torch.Generator(device="cpu").manual_seed(seed)
-    Q = torch.linalg.qr(torch.randn(dim, b, generator=gen, dtype=dtype).to(device))[0]
-    # Preallocated basis, images and projected matrix H = B^T A B (grown by blocks).
-    cap = mb + b
-    Bb = torch.empty(dim, cap, dtype=dtype, device=device)
-    ABb = torch.empty(dim, cap, dtype=dtype, device=device)
-    H = torch.zeros(cap, cap, dtype=dtype, device=device)
-    m = 0
-    matvecs = 0
-    nblocks = 0
+    Q = torch.linalg.qr(torch.randn(dim, b, generator=gen, dtype=dtype))[0].T.to(dev)
+    counts = {"exact": 0, "fast": 0}
 
-    def orth(W: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
-        for _ in range(2):  # twice is enough (Kahan-Parlett)
-            W = W - B @ (B.T @ W)
-        Qn, Rn = torch.linalg.qr(W)
-        good = Rn.diagonal().abs() > 1e-10 * max(1.0, float(Rn.abs().max()))
-        return Qn[:, good]
+    def counted(
+        fn: Callable[[torch.Tensor], torch.Tensor], key: str
+    ) -> Callable[..., torch.Tensor]:
+        def rows(Q: torch.Tensor) -> torch.Tensor:
+            counts[key] += Q.shape[0]
+            return fn(Q.T).T
 
-    res = torch.zeros(1)
-    scale = 1.0
-    for restart in range(max_restarts + 1):
-        while True:
-            q = Q.shape[1]
-            AQ = apply(Q)
-            matvecs += q
-            Bb[:, m : m + q] = Q
-            ABb[:, m : m + q] = AQ
-            H[: m + q, m : m + q] = Bb[:, : m + q].T @ AQ
-            H[m : m + q, :m] = H[:m, m : m + q].T
-            m += q
-            nblocks += 1
-            full = m + b > mb or m >= dim
-            if full or nblocks % check_every == 0:
-                Hm = H[:m, :m]
-                theta, S = torch.linalg.eigh((Hm + Hm.T) / 2)
-                theta, S = theta.flip(0), S.flip(1)
-                kk = min(kp, m)
-                Y, AY = Bb[:, :m] @ S[:, :kk], ABb[:, :m] @ S[:, :kk]
-                R = AY - Y * theta[:kk]
-                res = torch.linalg.vector_norm(R, dim=0)
-                scale = float(theta[0].abs())
-                if kk >= r and (bool((res[:r] <= tol * scale).all()) or m >= dim):
-                    # AY is an exact linear combination of computed products A Q (also after
-                    # restarts), so these residuals are true ones up to round-off.
-                    return TopEigen(
-                        to_numpy(theta[:r]), to_numpy(Y[:, :r]), to_numpy(res[:r]), restart, matvecs
-                    )
-                if full:
-                    break
-            Q = orth(AQ, Bb[:, :m])
-            if Q.shape[1] == 0:
-                break
-        # Thick restart: keep the leading Ritz pairs, continue from the largest residuals.
-        kk = Y.shape[1]
-        Bb[:, :kk] = Y
-        ABb[:, :kk] = AY
-        H.zero_()
-        H[:kk, :kk] = Y.T @ AY
-        m = kk
-        idx = torch.argsort(-res)[:b]
-        Q = orth(R[:, idx], Y)
-        nblocks = 0
-    raise RuntimeError(
-        f"top_eigenpairs did not converge to tol={tol} in {max_restarts} restarts; largest "
-        f"relative residual {float(res[:r].max()) / scale:.3g}"
+        return rows
+
+    kry = _Krylov.empty(mb, dim, dtype, dev)
+    restarts = 0
+    if fast_apply is not None:
+        n_fast, _, Y, _, _ = _lanczos(
+            counted(fast_apply, "fast"),
+            kry,
+            Q,
+            min(r + b, dim),
+            r,
+            tol / 2,
+            mb,
+            keep,
+            max_restarts,
+            gen,
+            confirm=False,
+        )
+        restarts += n_fast
+        Q = torch.linalg.qr(Y.T)[0].T  # top r + b Ritz vectors: the first block of the exact run
+        kry.m = 0
+        kry.H.zero_()
+    n_exact, theta, Y, _, res = _lanczos(
+        counted(apply, "exact"), kry, Q, r, r, tol, mb, keep, max_restarts - restarts, gen
     )
+    # AY is an exact linear combination of computed products (also after restarts), so these
+    # residuals are true ones up to round-off.
+    return TopEigen(
+        to_numpy(theta[:r]),
+        to_numpy(Y[:r].T),
+        to_numpy(res[:r]),
+        restarts + n_exact,
+        counts["exact"],
+        counts["fast"],
+    )
+
+
+def _lanczos(
+    apply_rows: Callable[[torch.Tensor], torch.Tensor],
+    kry: _Krylov,
+    Q: torch.Tensor,
+    n_out: int,
+    r: int,
+    tol: float,
+    mb: int,
+    keep: int,
+    max_restarts: int,
+    gen: torch.Generator,
+    confirm: bool = True,
+) -> tuple[int, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Block Lanczos from the rows ``Q`` on an empty ``kry`` until the top ``r`` residuals are
+    below ``tol * theta_1``.
+
+    Returns the restarts, the top ``n_out`` Ritz values, vectors and images (rows), and the
+    residual norms of the top ``r``: explicit ones with ``confirm``, else the estimates (for an
+    inexact operator, whose explicit residuals stall at its error while the Krylov relation
+    still converges).
+    """
+    dim = kry.B.shape[1]
+    b = Q.shape[0]
+    restarts = 0
+    est = torch.full((r,), float("inf"))
+    while True:
+        AQ = apply_rows(Q)
+        q = Q.shape[0]
+        Qn, R = kry.orth(AQ, kry.add(Q, AQ))
+        theta, S = kry.eig()
+        scale = float(theta[0].abs())
+        if kry.m >= r:
+            # Residual of B^T s: (I - P) A B^T s = s_last^T W = s_last^T R^T Q'^T.
+            est = torch.linalg.vector_norm(R @ S[kry.m - q : kry.m, :r], dim=0)
+            if (bool((est <= tol * scale).all()) or kry.m >= dim) and not confirm:
+                Y, AY = kry.vectors(S[:, :n_out])
+                return restarts, theta[:n_out], Y, AY, est
+            if bool((est <= tol * scale).all()) or kry.m >= dim:
+                Y, AY = kry.vectors(S[:, :n_out])
+                res = torch.linalg.vector_norm(AY[:r] - theta[:r, None] * Y[:r], dim=1)
+                if bool((res <= tol * scale).all()) or kry.m >= dim:
+                    return restarts, theta[:n_out], Y, AY, res
+        if Qn.shape[0] == 0:  # an invariant subspace: continue with fresh directions
+            fresh = torch.randn(b, dim, generator=gen, dtype=kry.B.dtype).to(kry.B.device)
+            Qn, _ = kry.orth(fresh)
+        if kry.m + Qn.shape[0] > mb:
+            # Thick restart: the next block Qn is orthogonal to the kept Ritz vectors and
+            # holds all their residuals, so the Krylov relation carries over.
+            restarts += 1
+            if restarts > max_restarts:
+                raise RuntimeError(
+                    f"top_eigenpairs did not converge to tol={tol} in {max_restarts} restarts; "
+                    f"largest relative residual {float(est.max()) / scale:.3g}"
+                )
+            kry.restart(S[:, : min(keep, kry.m)])
+        Q = Qn
 
 
 def jacobian_split(

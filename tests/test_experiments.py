@@ -146,3 +146,16 @@ def test_cli_bound_list_run_report(tmp_path):
     assert "report written" in rep.stdout
     lst = subprocess.run([*exe, "list"], capture_output=True, text=True, check=True)
     assert all(name in lst.stdout for name in REGISTRY)
+
+
+def test_spectrum_lanczos_matches_dense(tmp_path):
+    """The matrix-free route (float32 Krylov, float64 certificate) reproduces the dense summary."""
+    base = dict(SMALL["spectrum"], seed=3)
+    dense = run_experiment("spectrum", tmp_path / "d", dict(base, method="dense"), progress=False)
+    lanczos = run_experiment(
+        "spectrum", tmp_path / "l", dict(base, method="lanczos", tol=1e-9), progress=False
+    )
+    sd, sl = dense["summary"], lanczos["summary"]
+    assert set(sl["method"].values()) == {"lanczos"} and set(sd["method"].values()) == {"dense"}
+    for key in ("ratio_top_K2C_mean", "ratio_top_K2C_min", "gap_at_K2C", "energy_top_K2C"):
+        assert sl[key] == pytest.approx(sd[key], rel=1e-6), key

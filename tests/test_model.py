@@ -177,3 +177,11 @@ def test_empty_large_is_a_writable_owned_buffer():
     view = big[1:3]
     del big  # the mapping lives as long as any tensor that uses it
     assert float(view.sum()) == 2.5 * 2 * 4097
+
+
+@given(shapes)
+def test_gram_trace_is_the_sum_of_eigenvalues(p):
+    n, d, k, K, seed, act = p
+    net, X = _setup(n, d, k, K, seed, act)
+    G = net.gram(X)
+    assert abs(net.gram_trace(X) - float(G.trace())) <= 1e-12 * (1 + float(G.trace()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -67,3 +68,65 @@ def test_top_eigenpairs_thick_restart_residuals_are_true():
     fresh = torch.linalg.vector_norm(apply(U) - U * torch.as_tensor(top.eigenvalues), dim=0)
     np.testing.assert_allclose(fresh.numpy(), top.residuals, atol=1e-12 * lam[0])
     assert np.all(fresh.numpy() <= 1e-10 * lam[0])
+
+
+@given(st.integers(0, 2**31 - 1), st.integers(1, 10))
+@settings(max_examples=5)
+def test_top_eigenpairs_mixed_precision_is_certified_in_float64(seed, r):
+    """A float32 Krylov phase, then float64 Rayleigh-Ritz: residuals from the float64 operator."""
+    net, X = _net(seed)
+    lam, _ = gram_eigh(net, X)
+    exact = gram_operator(net, X)
+    top = top_eigenpairs(
+        exact, 90, r, tol=1e-6, fast_apply=gram_operator(net, X, dtype=torch.float32)
+    )
+    assert top.fast_matvecs > 0 and top.matvecs >= r
+    np.testing.assert_allclose(top.eigenvalues, lam[:r], rtol=1e-9, atol=1e-9 * lam[0])
+    U = torch.as_tensor(top.eigenvectors)
+    fresh = torch.linalg.vector_norm(exact(U) - U * torch.as_tensor(top.eigenvalues), dim=0)
+    np.testing.assert_allclose(fresh.numpy(), top.residuals, atol=1e-12 * lam[0])
+    assert np.all(fresh.numpy() <= 1e-6 * lam[0])
+
+
+def test_top_eigenpairs_falls_back_when_fast_operator_is_too_inexact():
+    """A fast operator off by 1e-3 cannot give 1e-9 residuals; the exact phase takes over."""
+    net, X = _net(4)
+    lam, _ = gram_eigh(net, X)
+    exact = gram_operator(net, X)
+    E = (
+        1e-3
+        * lam[0]
+        * torch.eye(90, dtype=torch.float64)[
+            torch.randperm(90, generator=torch.Generator().manual_seed(0))
+        ]
+    )
+    E = (E + E.T) / 2
+    top = top_eigenpairs(exact, 90, 5, tol=1e-9, fast_apply=lambda U: exact(U) + E @ U, block=2)
+    assert top.matvecs > 5 + 2  # more exact products than the Rayleigh-Ritz step alone
+    np.testing.assert_allclose(top.eigenvalues, lam[:5], rtol=1e-8)
+    assert np.all(top.residuals <= 1e-9 * lam[0])
+
+
+@given(st.integers(0, 2**31 - 1))
+@settings(max_examples=5)
+def test_gram_operator_float32_is_close_and_keeps_input_dtype(seed):
+    net, X = _net(seed)
+    U = torch.randn(90, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
+    ref = net.gram(X) @ U
+    got = gram_operator(net, X, dtype=torch.float32)(U)
+    assert got.dtype == torch.float64
+    assert float((got - ref).abs().max()) <= 1e-5 * float(ref.abs().max())
+
+
+def test_gram_operator_rejects_wrong_shape():
+    net, X = _net(0)
+    with pytest.raises(ValueError, match="U must be"):
+        gram_operator(net, X)(torch.zeros(89, 2, dtype=torch.float64))
+
+
+def test_top_eigenpairs_rejects_bad_arguments():
+    net, X = _net(0)
+    with pytest.raises(ValueError, match="r must"):
+        top_eigenpairs(gram_operator(net, X), 90, 0)
+    with pytest.raises(ValueError, match="tol must"):
+        top_eigenpairs(gram_operator(net, X), 90, 3, tol=float("nan"))
