@@ -43,3 +43,29 @@ def test_top_eigenpairs_on_cuda():
     lam = torch.linalg.eigvalsh(net.gram(X)).flip(0).cpu().numpy()
     top = top_eigenpairs(gram_operator(net, X), 120, 5, tol=1e-9, device="cuda")
     np.testing.assert_allclose(top.eigenvalues, lam[:5], rtol=1e-8)
+
+
+def test_top_eigenpairs_fast_float32_on_cuda():
+    net, X, _ = _problem("cuda")
+    lam = torch.linalg.eigvalsh(net.gram(X)).flip(0).cpu().numpy()
+    exact = gram_operator(net, X)
+    top = top_eigenpairs(
+        exact,
+        120,
+        5,
+        tol=1e-7,
+        fast_apply=gram_operator(net, X, dtype=torch.float32),
+        device="cuda",
+    )
+    np.testing.assert_allclose(top.eigenvalues, lam[:5], rtol=1e-8)
+    assert np.all(top.residuals <= 1e-7 * lam[0])
+
+
+def test_sign_class_and_general_gram_on_cuda():
+    net, X, _ = _problem("cuda")
+    general = net.with_V(
+        net.V * torch.linspace(0.5, 1.5, net.V.numel(), device="cuda").view(net.V.shape)
+    )
+    for m in (net, general):
+        J = m.jacobian(X)
+        torch.testing.assert_close(m.gram(X), J @ J.T, rtol=1e-11, atol=1e-12)
