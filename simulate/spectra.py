@@ -199,7 +199,7 @@ def top_eigenpairs(
     dev = torch.device(device)
     b = min(block, dim)
     mb = min(max(max_basis or max(6 * r, 200), 2 * (r + b)), dim)
-    keep = min(r + 10, mb - (r + b))
+    keep = max(1, min(r + 10, mb - (r + b)))  # >= r + b whenever a restart can happen
     gen = torch.Generator(device="cpu").manual_seed(seed)
     Q = torch.linalg.qr(torch.randn(dim, b, generator=gen, dtype=dtype))[0].T.to(dev)
     counts = {"exact": 0, "fast": 0}
