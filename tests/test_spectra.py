@@ -130,3 +130,15 @@ def test_top_eigenpairs_rejects_bad_arguments():
         top_eigenpairs(gram_operator(net, X), 90, 0)
     with pytest.raises(ValueError, match="tol must"):
         top_eigenpairs(gram_operator(net, X), 90, 3, tol=float("nan"))
+
+
+def test_top_eigenpairs_block_finds_a_repeated_eigenvalue():
+    """Eigenvalue 5 twice: a block of 2 returns both copies (a single vector may not)."""
+    lam = torch.tensor([5.0, 5.0, 4.0, 3.5, *np.linspace(3, 0.1, 56)], dtype=torch.float64)
+    Qm = torch.linalg.qr(
+        torch.randn(60, 60, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    )[0]
+    A = (Qm * lam) @ Qm.T
+    top = top_eigenpairs(lambda U: A @ U, 60, 3, tol=1e-10, block=2)
+    np.testing.assert_allclose(top.eigenvalues, [5.0, 5.0, 4.0], rtol=1e-9)
+    assert np.all(top.residuals <= 1e-10 * 5)
