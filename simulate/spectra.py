@@ -137,12 +137,17 @@ class _Krylov:
         """Ritz vectors ``S^T B`` and their images ``S^T AB`` (rows)."""
         return S.T @ self.B[: self.m], S.T @ self.AB[: self.m]
 
+    def reset(self) -> None:
+        """Empty the basis (the buffers are reused)."""
+        self.H.zero_()
+        self.m = 0
+
     def restart(self, S: torch.Tensor) -> None:
         """Keep only the Ritz vectors ``S^T B`` (and their images, no new products)."""
         Y, AY = self.vectors(S)
         kk = Y.shape[0]
+        self.reset()
         self.B[:kk], self.AB[:kk] = Y, AY
-        self.H.zero_()
         self.H[:kk, :kk] = AY @ Y.T
         self.m = kk
 
@@ -235,8 +240,7 @@ def top_eigenpairs(
         )
         restarts += n_fast
         Q = torch.linalg.qr(Y.T)[0].T  # top r + b Ritz vectors: the first block of the exact run
-        kry.m = 0
-        kry.H.zero_()
+        kry.reset()
     n_exact, theta, Y, _, res = _lanczos(
         counted(apply, "exact"), kry, Q, r, r, tol, mb, keep, max_restarts - restarts, gen
     )
@@ -286,13 +290,13 @@ def _lanczos(
         if kry.m >= r:
             # Residual of B^T s: (I - P) A B^T s = s_last^T W = s_last^T R^T Q'^T.
             est = torch.linalg.vector_norm(R @ S[kry.m - q : kry.m, :r], dim=0)
-            if (bool((est <= tol * scale).all()) or kry.m >= dim) and not confirm:
+            exact = kry.m >= dim  # the basis spans the space: Ritz pairs are eigenpairs
+            if exact or bool((est <= tol * scale).all()):
                 Y, AY = kry.vectors(S[:, :n_out])
-                return restarts, theta[:n_out], Y, AY, est
-            if bool((est <= tol * scale).all()) or kry.m >= dim:
-                Y, AY = kry.vectors(S[:, :n_out])
+                if not confirm:
+                    return restarts, theta[:n_out], Y, AY, est
                 res = torch.linalg.vector_norm(AY[:r] - theta[:r, None] * Y[:r], dim=1)
-                if bool((res <= tol * scale).all()) or kry.m >= dim:
+                if exact or bool((res <= tol * scale).all()):
                     return restarts, theta[:n_out], Y, AY, res
         if Qn.shape[0] == 0:  # an invariant subspace: continue with fresh directions
             fresh = torch.randn(b, dim, generator=gen, dtype=kry.B.dtype).to(kry.B.device)

@@ -69,7 +69,7 @@ DENSE_MAX_DIM = 6000  # nK up to which "auto" takes every eigenvalue by eigh
 
 
 def singular_values(
-    net: ShallowNet, X: Any, method: str, n_top: int, tol: float
+    net: ShallowNet, X: torch.Tensor, method: str, n_top: int, tol: float
 ) -> tuple[np.ndarray, str]:
     """Descending singular values of ``J(W)``: all (dense) or the top ``n_top`` (Lanczos)."""
     dim = X.shape[0] * net.K
