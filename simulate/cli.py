@@ -47,14 +47,29 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return ov
 
 
+def _checks(res: dict[str, Any]) -> list[Any]:
+    from simulate.experiments.checks import read_checks
+
+    checks = read_checks(res.get("checks", {}))
+    if checks is None:  # a fresh run always stores the current format
+        raise RuntimeError(f"experiment {res.get('experiment')!r} returned checks as booleans")
+    return checks
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    from simulate.experiments.checks import summary_line
+
     exps = _experiments()
     out = Path(args.out or f"runs/{args.experiment}")
     res = exps.run_experiment(args.experiment, out, _overrides(args), progress=not args.quiet)
     print(f"{args.experiment}: results in {out}/results.json; figures: {', '.join(res['figures'])}")
-    for k, v in res.get("checks", {}).items():
-        print(f"  check {k}: {'ok' if v else 'FAILED'}")
-    return 0 if all(res.get("checks", {}).values()) else 3
+    checks = _checks(res)
+    for c in checks:
+        word = {"passed": "ok", "failed": "FAILED"}.get(c.status, c.label)
+        print(f"  check {c.name}: {word}" + (f"  ({c.detail})" if c.detail else ""))
+    print(f"  checks: {summary_line(checks)}")
+    # Exit status 3 on a failed check only: "not tested" is no failure (and no success either).
+    return 3 if any(c.failed for c in checks) else 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -69,6 +84,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     import bounds
     from simulate.data import gaussian_mixture
+    from simulate.experiments.checks import summary_line
     from simulate.report import write_report
 
     exps = _experiments()
@@ -81,21 +97,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("Theorem 6.24 on a Gaussian-mixture dataset (n=300, K=3, C=2, d=20, sigma=0.5):\n")
     print(rep)
     print()
-    ok = True
+    everything = []
     for name in DEMO:
         t = time.perf_counter()
         res = exps.run_experiment(
             name, out / name, DEMO_OVERRIDES.get(name, {}), progress=not args.quiet
         )
-        good = all(res.get("checks", {}).values())
-        ok &= good
+        checks = _checks(res)
+        everything += [(name, c) for c in checks]
         print(
-            f"[{time.perf_counter() - t:6.1f} s] {name:<15} checks {'ok' if good else 'FAILED'}"
+            f"[{time.perf_counter() - t:6.1f} s] {name:<15} checks: {summary_line(checks)}"
             f"  -> {out / name}"
         )
+    for name, c in everything:
+        if not c.passed:
+            print(f"  {name}: {c.name} {c.label}" + (f" — {c.detail}" if c.detail else ""))
     path = write_report(out)
-    print(f"\nreport: {path}   (total {time.perf_counter() - t0:.0f} s)")
-    return 0 if ok else 3
+    print(f"\nchecks: {summary_line(c for _, c in everything)}")
+    print(f"report: {path}   (total {time.perf_counter() - t0:.0f} s)")
+    return 3 if any(c.failed for _, c in everything) else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from . import io
+from .experiments.checks import read_checks, summary_line
 
 
 def _fmt(x: Any) -> str:
@@ -30,6 +31,36 @@ def _summary_lines(summary: Any, depth: int = 0) -> list[str]:
     return lines
 
 
+def _cell(text: str) -> str:
+    """A Markdown table cell: ``|`` inside (e.g. ``|Pi_N r0|``) would split the row."""
+    return str(text).replace("|", "\\|")
+
+
+def _predicted(row: dict[str, Any]) -> str:
+    """The predicted value; a bound whose hypotheses fail never appears as a plain number."""
+    failing = row.get("failing") or []
+    if not failing:
+        return _fmt(row["predicted"])
+    return f"{_fmt(row['predicted'])} (not rigorous; failing: {'; '.join(failing)})"
+
+
+def _check_lines(res: dict[str, Any], folder: Path) -> list[str]:
+    raw = res.get("checks", {})
+    if not raw:
+        return []
+    checks = read_checks(raw)
+    if checks is None:
+        return [
+            "**checks**: stored in the old format (true/false without whether their premise "
+            "ever held), so not shown; rerun "
+            f"`jacobound run {res['experiment']} --out {folder}` (finished runs are reused).",
+            "",
+        ]
+    out = [f"**checks**: {summary_line(checks)}", ""]
+    out += [f"- {c.name}: {c.label}" + (f" — {c.detail}" if c.detail else "") for c in checks]
+    return [*out, ""]
+
+
 def experiment_section(res: dict[str, Any], folder: Path, root: Path) -> list[str]:
     rel = folder.relative_to(root) if folder != root else Path(".")
     out = [
@@ -38,17 +69,13 @@ def experiment_section(res: dict[str, Any], folder: Path, root: Path) -> list[st
         f"device `{res['device']}`, seed {res['seed']}, torch {res['versions'].get('torch')}",
         "",
     ]
-    checks = res.get("checks", {})
-    if checks:
-        out.append(
-            "**checks**: " + ", ".join(f"{k} {'✔' if v else '✘'}" for k, v in checks.items())
-        )
-        out.append("")
+    out += _check_lines(res, folder)
     pvo = res.get("predicted_vs_observed")
     if pvo:
         out += ["| quantity | predicted | observed | status |", "|---|---|---|---|"]
         out += [
-            f"| {r['quantity']} | {_fmt(r['predicted'])} | {_fmt(r['observed'])} | {r['status']} |"
+            f"| {_cell(r['quantity'])} | {_cell(_predicted(r))} | {_fmt(r['observed'])} |"
+            f" {_cell(r['status'])} |"
             for r in pvo
         ]
         out.append("")

@@ -27,9 +27,35 @@ def spectral_norm(X: np.ndarray) -> float:
 
 
 def status(rep: Report) -> str:
-    """``rigorous``/``not rigorous``/``informal`` plus ``vacuous`` for a bounds report."""
+    """``rigorous``/``not rigorous``/``informal`` plus ``vacuous`` for a bounds report.
+
+    A report whose hypotheses fail says so, also when it is informal: ``informal, hypotheses
+    fail (sigma, width)``.
+    """
     word = "informal" if rep.informal else ("rigorous" if bool(rep.rigorous) else "not rigorous")
+    if rep.failing:
+        word += f", hypotheses fail ({', '.join(rep.failing)})"
     return word + (", vacuous" if bool(rep.vacuous) else "")
+
+
+def _num(x: object) -> str:
+    arr = np.asarray(x, dtype=float)
+    if arr.ndim == 0:
+        return f"{float(arr):.3g}"
+    return f"[{float(arr.min()):.3g} .. {float(arr.max()):.3g}]"
+
+
+def failing_hypotheses(rep: Report) -> list[str]:
+    """Each failing hypothesis with both sides, e.g. ``"sigma ≲ K/n (R41): 1 <= 0.0125"``.
+
+    Stored beside a predicted value so that a bound whose hypotheses fail is never shown as a
+    plain number (:mod:`simulate.report` renders it with this list).
+    """
+    return [
+        f"{c.description or c.name}: {_num(c.lhs)} {c.relation} {_num(c.rhs)}"
+        for c in rep.conditions
+        if not np.all(c.holds)
+    ]
 
 
 def classification_dataset(

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .. import io, plots
+from .checks import Check, to_json
 from .dynamics import Config as DynamicsConfig
 from .dynamics import train_run
 
@@ -66,10 +67,25 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
         "best_test_error": [r["best_test_error"] for _, r in rows],
         "corr_test_error_vs_nuisance_over_sqrt_n": corr,
     }
-    checks = {
-        "nuisance_energy_grows_with_corruption": bool(nuis_init[-1] > nuis_init[0]),
-        "test_error_grows_with_corruption": bool(test_err[-1] > test_err[0]),
-    }
+    # "Grows with corruption" compares the lowest and the highest corruption level: it needs
+    # two distinct levels.
+    lo, hi = int(np.argmin(frac)), int(np.argmax(frac))
+    spread = [bool(frac[hi] > frac[lo])]
+    checks = [
+        Check.over(
+            "nuisance_energy_grows_with_corruption",
+            spread,
+            [bool(nuis_init[hi] > nuis_init[lo])],
+            f"||Pi_N(y)||/||y|| on J_init: {nuis_init[lo]:.3g} at p={frac[lo]:g}, "
+            f"{nuis_init[hi]:.3g} at p={frac[hi]:g}",
+        ),
+        Check.over(
+            "test_error_grows_with_corruption",
+            spread,
+            [bool(test_err[hi] > test_err[lo])],
+            f"test error {test_err[lo]:.3g} at p={frac[lo]:g}, {test_err[hi]:.3g} at p={frac[hi]:g}",
+        ),
+    ]
     curves = {
         "corruption": {
             "corruption": frac.tolist(),
@@ -78,7 +94,12 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
             "final_test_error": test_err.tolist(),
         }
     }
-    return {"summary": summary, "checks": checks, "curves": curves, "tables": {"energy": table}}
+    return {
+        "summary": summary,
+        "checks": to_json(checks),
+        "curves": curves,
+        "tables": {"energy": table},
+    }
 
 
 def plot(res: dict[str, Any], out: Path) -> list[str]:

@@ -22,6 +22,7 @@ from ..model import init_random
 from ..spectra import jacobian_split
 from ..train import train
 from .base import BaseConfig, positive
+from .checks import Check, to_json
 from .common import classification_dataset, default_info_rank, tensors
 
 NAME = "dynamics"
@@ -122,15 +123,31 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
         runs[p] = io.cached_run(out, f"p{p:g}", key, functools.partial(train_run, cfg, p, progress))
     curves = {f"dynamics_p{p:g}": r["series"] for p, r in runs.items()}
     summary = {f"p{p:g}": {k: v for k, v in r.items() if k != "series"} for p, r in runs.items()}
-    checks = {}
+    checks = []
     for p, r in runs.items():
         s = r["series"]
-        checks[f"p{p:g}_train_loss_decreases"] = bool(s["train_loss"][-1] < s["train_loss"][0])
-        checks[f"p{p:g}_info_energy_drops_faster"] = bool(
-            s["train_info_energy"][-1] / max(s["train_info_energy"][0], 1e-300)
-            <= s["train_nuisance_energy"][-1] / max(s["train_nuisance_energy"][0], 1e-300)
+        checks.append(
+            Check.single(
+                f"p{p:g}_train_loss_decreases",
+                bool(s["train_loss"][-1] < s["train_loss"][0]),
+                f"train loss {s['train_loss'][0]:.3g} -> {s['train_loss'][-1]:.3g}",
+            )
         )
-    return {"summary": summary, "checks": checks, "curves": curves}
+        # Relative drop of each energy; an information energy that starts at 0 has no drop.
+        i0, n0 = s["train_info_energy"][0], s["train_nuisance_energy"][0]
+        checks.append(
+            Check.over(
+                f"p{p:g}_info_energy_drops_faster",
+                [i0 > 0 and n0 > 0],
+                [
+                    i0 > 0
+                    and n0 > 0
+                    and s["train_info_energy"][-1] / i0 <= s["train_nuisance_energy"][-1] / n0
+                ],
+                "||Pi_I(r)||^2 and ||Pi_N(r)||^2 on the final train Jacobian, last / first",
+            )
+        )
+    return {"summary": summary, "checks": to_json(checks), "curves": curves}
 
 
 def plot(res: dict[str, Any], out: Path) -> list[str]:

@@ -17,6 +17,7 @@ import numpy as np
 from .. import plots
 from ..data import linear_model
 from .base import BaseConfig, positive
+from .checks import Check, to_json
 
 NAME = "linear"
 DESCRIPTION = "Sec. 5.1 linear model: population loss and its I/N components (Fig. 8)"
@@ -80,11 +81,25 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
         "max_mc_z_score": float(z.max()),
         "dip": bool(t_min < cfg.steps and EL[-1] > EL[t_min]),
     }
-    checks = {
-        "monte_carlo_matches_closed_form": bool(z.max() < 5.0),
-        "information_loss_drops": bool(ELI[t_min] < ELI[0]),
-        "nuisance_loss_grows": bool(ELN[-1] >= ELN[0]),
-    }
+    checks = [
+        Check.single(
+            "monte_carlo_matches_closed_form",
+            bool(z.max() < 5.0),
+            f"largest |MC - closed form| / standard error = {z.max():.3g} < 5",
+        ),
+        # The information loss at the minimiser of E L: no case when the minimum is at tau = 0.
+        Check.over(
+            "information_loss_drops",
+            [t_min > 0],
+            [bool(ELI[t_min] < ELI[0])],
+            f"E L_I at tau={t_min}: {ELI[t_min]:.3g} vs {ELI[0]:.3g} at tau=0",
+        ),
+        Check.single(
+            "nuisance_loss_grows",
+            bool(ELN[-1] >= ELN[0]),
+            f"E L_N {ELN[0]:.3g} at tau=0, {ELN[-1]:.3g} at tau={cfg.steps}",
+        ),
+    ]
     curves = {
         "linear": {
             "step": list(range(cfg.steps + 1)),
@@ -99,7 +114,7 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     }
     return {
         "summary": summary,
-        "checks": checks,
+        "checks": to_json(checks),
         "curves": curves,
         "predicted_vs_observed": [
             {

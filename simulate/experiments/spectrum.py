@@ -26,6 +26,7 @@ from ..data import gaussian_mixture
 from ..model import ShallowNet, init_random
 from ..spectra import gram_eigh, gram_operator, top_eigenpairs
 from .base import BaseConfig, positive
+from .checks import Check, to_json
 from .common import tensors
 
 NAME = "spectrum"
@@ -129,11 +130,21 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
         "energy_top_K2C": float(np.sum(lo[:r] ** 2) / traces[ns[0]]),
         "method": {str(n): methods[n] for n in ns},
     }
-    checks = {
-        "ratio_near_sqrt": bool(abs(ratio.mean() / expected - 1) < 0.15),
-        "spectrum_gap_at_K2C": bool(gap > 1.5),
-    }
-    return {"summary": summary, "checks": checks, "curves": curves}
+    # The gap needs the (K^2 C + 1)-th singular value; without it the check has no case.
+    checks = [
+        Check.single(
+            "ratio_near_sqrt",
+            bool(abs(ratio.mean() / expected - 1) < 0.15),
+            f"mean ratio {ratio.mean():.4g} vs sqrt(n2/n1) = {expected:.4g} (within 15%)",
+        ),
+        Check.over(
+            "spectrum_gap_at_K2C",
+            [len(lo) > r],
+            [gap > 1.5],
+            f"s_K2C / s_(K2C+1) = {gap:.3g} > 1.5",
+        ),
+    ]
+    return {"summary": summary, "checks": to_json(checks), "curves": curves}
 
 
 def plot(res: dict[str, Any], out: Path) -> list[str]:
