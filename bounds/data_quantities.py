@@ -9,7 +9,7 @@ and an initial residual.  All vectors are class-major (spec §1.2).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 from . import _validate as v
 from . import formulas as F
 from .kernels import DEFAULT_DEGREE, Activation, get_activation, lambda_min_centers, ntk
-from .report import Report
+from .report import Condition, Report
 from .spectral import InfoNuisance
 from .theorems import evaluate, evaluate_expression
 
@@ -136,6 +136,27 @@ def effective_gamma(key: str, **values: Any) -> float:
 _RANDOM_INIT = {"6.23", "6.24", "6.25"}
 
 
+def _require_smooth(rep: Report, act: Activation) -> Report:
+    """Add the failing hypothesis ``|phi''| <= B`` for a non-smooth activation (e.g. ReLU).
+
+    Every theorem assumes ``|phi'|, |phi''| <= B`` (spec §0.2); the formulas read only ``B``,
+    so without this hypothesis a ReLU report would come out rigorous.  Smooth activations get
+    no extra row (their reports are unchanged).
+    """
+    if act.smooth:
+        return rep
+    cond = Condition(
+        "smooth_activation",
+        0.0,
+        ">=",
+        1.0,
+        np.asarray(False),
+        f"phi'' exists with |phi''| <= B (spec §0.2): 1 if so, 0 if not; {act.name}'s phi' jumps",
+    )
+    note = f"{act.name} is not covered by the theorems (phi'' unbounded): never rigorous."
+    return replace(rep, conditions=(*rep.conditions, cond), notes=(*rep.notes, note))
+
+
 @overload
 def from_data(
     theorem: str,
@@ -186,7 +207,9 @@ def from_data(
     y : array_like, shape (n, K)
         One-hot labels.
     activation, degree
-        Passed to :func:`bounds.kernels.ntk`; ``B`` defaults to the activation's bound.
+        Passed to :func:`bounds.kernels.ntk`; ``B`` defaults to the activation's bound.  A
+        non-smooth activation (``Activation.smooth`` false, e.g. ``"relu"``) adds the failing
+        hypothesis ``smooth_activation``: the theorems need ``|phi''| <= B``.
     centers : array_like, shape (KC, d), optional
         Unit-norm cluster centres, required for A.3 (``lambda_M = lambda_min(Sigma(M))``).
     kernel_eigh : (ndarray (n,), ndarray (n, n)), optional
@@ -223,7 +246,7 @@ def from_data(
             raise ValueError(f"Sigma(M) must be positive definite; lambda_min = {lam_M:.3g}")
         scalars.setdefault("B", act.B)
         scalars.setdefault("X_norm", spectral_norm(A))
-        rep = evaluate("A.3", n=n, K=K, lambda_M=lam_M, **scalars)
+        rep = _require_smooth(evaluate("A.3", n=n, K=K, lambda_M=lam_M, **scalars), act)
         return (rep, None) if return_quantities else rep
     A = v.unit_rows("X", X)
     if A.shape[0] != n:
@@ -261,6 +284,7 @@ def from_data(
             if name in (*F.DEFS[key].inputs, *F.DEFS[key].defaults)
         }
         rep = evaluate(key, **base, **inputs, **scalars)
+    rep = _require_smooth(rep, act)
     return (rep, q) if return_quantities else rep
 
 

@@ -179,6 +179,8 @@ class Report:
     def _status(self) -> str:
         if self.informal:
             status = "INFORMAL (hidden constants set to 1; never rigorous)"
+            if self.failing:
+                status += "; failing hypotheses " + ", ".join(self.failing)
         elif np.all(self.rigorous):
             status = "RIGOROUS (every hypothesis holds)"
         elif np.any(self.rigorous):

@@ -76,6 +76,31 @@ def test_gd_step_matches_autograd(p, eta):
     torch.testing.assert_close(R, net.forward(X) - Y)
 
 
+@given(st.integers(0, 2**31 - 1), st.floats(0.05, 1.0))
+def test_lemma_6_3_on_two_network_jacobians(seed, frac):
+    """Lemma 6.3 with A = J(W), B = J(W'): ||(I - eta A B^T) r|| <= (1 + eta eps^2) ||r||.
+
+    ``eps = ||B - A||`` is the network's ``jacobian_distance`` (never forms J), the product is
+    its ``jvp``/``vjp``, and ``r`` the worst direction (top right singular vector).  With
+    nK = 16 > kd = 6, ``J J^T`` is singular and ``||I - eta A B^T|| > 1`` for ``A != B``
+    (measured 5e-6 .. 2e-2 above 1): the eps term is needed, so a ``jacobian_distance`` that
+    returned 0 would fail here.
+    """
+    n, d, k, K = 8, 2, 3, 2
+    net, X = _setup(n, d, k, K, seed, "softplus")
+    gen = torch.Generator().manual_seed(seed)
+    other = net.with_W(net.W + 0.5 * torch.randn(k, d, dtype=torch.float64, generator=gen))
+    A, B = net.jacobian(X).numpy(), other.jacobian(X).numpy()
+    beta = max(np.linalg.norm(A, 2), np.linalg.norm(B, 2))
+    eps = other.jacobian_distance(net, X)
+    eta = frac / beta**2
+    r = np.linalg.svd(np.eye(n * K) - eta * A @ B.T)[2][0]
+    Bt_r = other.vjp(X, torch.as_tensor(r).reshape(K, n))
+    Mr = r - eta * net.jvp(X, Bt_r).reshape(-1).numpy()
+    assert np.linalg.norm(Mr) > 1 + 1e-9  # premise: the instance needs the eps term
+    assert np.linalg.norm(Mr) <= (1 + eta * eps**2) * (1 + 1e-12)
+
+
 def test_training_reduces_loss_and_records(rng):
     net, X = _setup(20, 4, 32, 3, 0, "softplus")
     Y = torch.as_tensor(np.eye(3)[rng.integers(0, 3, 20)])
@@ -152,26 +177,49 @@ def test_gram_paths_agree(p, rademacher):
     torch.testing.assert_close(net.gram(X), J @ J.T, rtol=1e-11, atol=1e-12)
 
 
+@pytest.fixture
+def mapped(monkeypatch):
+    """Sizes of the anonymous mappings ``empty_large`` makes (its huge-page path) in a test."""
+    import mmap
+
+    from simulate import backend
+
+    if getattr(mmap, "MADV_HUGEPAGE", None) is None:
+        pytest.skip("no MADV_HUGEPAGE on this platform: empty_large falls back to torch.empty")
+    sizes: list[int] = []
+    real_mmap = mmap.mmap
+
+    def spy(fileno, length, *args, **kwargs):
+        sizes.append(length)
+        return real_mmap(fileno, length, *args, **kwargs)
+
+    monkeypatch.setattr(backend.mmap, "mmap", spy)
+    return sizes
+
+
 @pytest.mark.parametrize("rademacher", [True, False])
-def test_gram_large_output_uses_huge_page_buffer(rademacher):
+def test_gram_large_output_uses_huge_page_buffer(rademacher, mapped):
     """At nK = 2200 the output (39 MB) comes from ``empty_large``'s mapping; values unchanged."""
     net, X = _setup(1100, 3, 8, 2, 5, "softplus")
     if not rademacher:
         net = net.with_V(net.V * torch.linspace(0.5, 1.5, net.V.numel()).reshape(net.V.shape))
     G = net.gram(X)
+    assert 2200 * 2200 * 8 in mapped  # the Gram itself took the huge-page path
     J = net.jacobian(X)
     torch.testing.assert_close(G, J @ J.T, rtol=1e-11, atol=1e-12)
     del J
     torch.testing.assert_close(G, G.T, rtol=0, atol=0)
 
 
-def test_empty_large_is_a_writable_owned_buffer():
+def test_empty_large_is_a_writable_owned_buffer(mapped):
     from simulate.backend import empty_large
 
     cpu = torch.device("cpu")
     small = empty_large((3, 4), dtype=torch.float32, device=cpu)
     assert small.shape == (3, 4) and small.dtype == torch.float32
+    assert mapped == []  # small buffers stay with torch's allocator
     big = empty_large((1024, 4097), dtype=torch.float64, device=cpu)  # 32 MiB + 8 KiB
+    assert mapped == [1024 * 4097 * 8]
     assert big.shape == (1024, 4097) and big.dtype == torch.float64 and big.is_contiguous()
     big.fill_(2.5)
     view = big[1:3]
