@@ -57,15 +57,41 @@ def test_from_data_6_24_equals_manual_pipeline(rng):
 
 
 def test_from_data_other_theorems(rng):
+    """Each from_data report equals the theorem evaluated on quantities computed here."""
     X, Y, M = mixture(rng)
+    n, K = Y.shape
+    Xn = np.linalg.norm(X, 2)
+    lam, U = np.linalg.eigh(bounds.kernels.mntk(X, K))
+    coef = U.T @ Y.T.reshape(-1)
+
+    def parts(cutoff):
+        info = lam >= cutoff**2
+        return (
+            float(np.linalg.norm(coef[info])),
+            float(np.linalg.norm(coef[~info])),
+            float(np.sqrt(np.sum(coef[info] ** 2 / lam[info]))),
+        )
+
     sc = dict(alpha=0.1, Gamma=2.0, zeta=0.05, k=10**8)
-    assert bounds.from_data("6.23", X, Y, **sc).train_residual > 0
-    assert bounds.from_data("6.25", X, Y, delta=0.1, **sc).error > 0
-    assert bounds.from_data("2.2", X, Y, alpha=0.05, Gamma=2.0, k=10**8).informal
-    rep = bounds.from_data(
-        "A.3", X, Y, centers=M, Gamma=2.0, zeta=0.1, delta=0.1, k=10**9, C=2, sigma=0.1
-    )
-    assert rep.error > 0
+    y_info, y_nuis, _ = parts(0.1 * math.sqrt(math.sqrt(n) * K * Xn))
+    data = dict(n=n, K=K, B=1.0, X_norm=Xn, lambda_1=float(np.sqrt(lam.max())))
+    for key, extra in (("6.23", {}), ("6.25", {"delta": 0.1})):
+        rep, q = bounds.from_data(key, X, Y, return_quantities=True, **sc, **extra)
+        assert (q.info, q.nuisance) == pytest.approx((y_info, y_nuis), rel=1e-9)
+        manual = bounds.evaluate(
+            key, y_info=y_info, y_nuisance=y_nuis, distance=q.distance, **data, **sc, **extra
+        )
+        for name, val in manual.conclusions.items():
+            assert rep.conclusions[name] == pytest.approx(val, rel=1e-9), (key, name)
+    _, nuis22, _ = parts(0.05 * math.sqrt(K * n))  # 2.2's cutoff alpha sqrt(nK)
+    rep22 = bounds.from_data("2.2", X, Y, alpha=0.05, Gamma=2.0, k=10**8)
+    manual22 = bounds.theorem_2_2(alpha=0.05, Gamma=2.0, k=10**8, n=n, K=K, y_nuisance=nuis22)
+    assert rep22.informal and rep22.error == pytest.approx(manual22.error, rel=1e-9)
+    a3 = dict(Gamma=2.0, zeta=0.1, delta=0.1, k=10**9, C=2, sigma=0.1)
+    rep = bounds.from_data("A.3", X, Y, centers=M, **a3)
+    lam_M = float(np.linalg.eigvalsh(bounds.kernels.ntk(M)).min())
+    manual = bounds.theorem_a_3(n=n, K=K, B=1.0, lambda_M=lam_M, X_norm=Xn, **a3)
+    assert rep.error == pytest.approx(manual.error, rel=1e-9)
 
 
 @pytest.mark.parametrize("theorem", ["6.23", "6.24", "6.25", "2.2", "A.3"])

@@ -199,7 +199,9 @@ def test_sweep_resumes_from_finished_runs(tmp_path):
     stamp = runs[0].stat().st_mtime_ns
     res = run_experiment("corruption", tmp_path, cfg, progress=False)
     assert runs[0].stat().st_mtime_ns == stamp  # reused, not recomputed
-    assert len(list((tmp_path / "runs").glob("*.json"))) == 3 and res["checks"]
+    assert len(list((tmp_path / "runs").glob("*.json"))) == 3
+    checks = read_checks(res["checks"])
+    assert checks and not any(c.failed for c in checks)
 
 
 @pytest.mark.parametrize(

@@ -49,9 +49,26 @@ def test_pinv_norm_matches_numpy_pinv(data):
 
 @given(split_and_vector(), st.floats(1.0, 20.0))
 def test_lemma_6_2_inequalities(data, Gamma):
+    """(6.2)-(6.3) on B computed here from the SVD, and lemma_6_2's flags agree with them."""
     J, cutoff, v = data
     s = InfoNuisance.from_jacobian(J, cutoff)
     rep = lemma_6_2(s, v, Gamma=Gamma)
+    # Definition 6.1 from numpy's SVD: directions outside range(J) have lambda = 0 (weight 0).
+    # The split's rank is taken as given (its rule at the cutoff is tested above).
+    U, sv, _ = np.linalg.svd(J, full_matrices=False)
+    a = U.T @ v
+    info = np.arange(len(sv)) < s.rank
+    B = np.sqrt(
+        np.sum((cutoff / sv[info]) ** 2 * a[info] ** 2)
+        + Gamma**2 * np.sum((sv[~info] / cutoff) ** 2 * a[~info] ** 2)
+    )
+    pi, pn = np.linalg.norm(a[info]), np.sqrt(max(v @ v - np.sum(a[info] ** 2), 0.0))
+    np.testing.assert_allclose(rep.value, B, rtol=1e-9, atol=1e-12)
+    # The slack covers the round-off of the sums (relative 1e-15) a thousandfold.
+    tol = 1e-12 * (1 + Gamma * np.linalg.norm(v))
+    assert B <= np.sqrt(pi**2 + Gamma**2 * pn**2) + tol
+    assert np.sqrt(pi**2 + Gamma**2 * pn**2) <= Gamma * np.linalg.norm(v) + tol
+    assert B >= cutoff / sv[0] * pi - tol
     assert all(bool(c.holds) for c in rep.conditions), rep
 
 
