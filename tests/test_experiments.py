@@ -87,7 +87,7 @@ def test_tracking_checks_not_tested_when_hypotheses_fail(tmp_path):
     checks = read_checks(res["checks"])
     assert checks and all(c.status == "not tested" and c.total == 1 for c in checks)
     assert all("hypotheses of Theorem 5.3 fail" in c.detail for c in checks)
-    assert all("(5.13)" in r["status"] or r["failing"] for r in res["predicted_vs_observed"])
+    assert all(r["failing"] for r in res["predicted_vs_observed"])  # no bound as a plain number
 
 
 @given(st.lists(st.tuples(st.booleans(), st.booleans()), max_size=12))
