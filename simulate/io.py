@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
+import importlib.util
 import io
 import json
+import logging
 import os
 import platform
 import tempfile
+import tomllib
 from collections.abc import Callable, Mapping
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+log = logging.getLogger(__name__)
+
+#: :func:`atomic_write_text` writes ``.<name>.<random>.tmp`` beside its target, then renames it.
+_TMP_PREFIX, _TMP_SUFFIX = ".", ".tmp"
 
 
 def _default(o: Any) -> Any:
@@ -37,11 +47,22 @@ def _check_finite(obj: Any, where: str = "") -> None:
             _check_finite(v, f"{where}[{i}]")
 
 
+def _plain(obj: Any) -> Any:
+    """``obj`` as JSON gives it back (lists, Python numbers); NaN/inf raise ``ValueError``."""
+    plain = json.loads(json.dumps(obj, default=_default))
+    _check_finite(plain)
+    return plain
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__
+
+
 def atomic_write_text(path: Path | str, text: str) -> None:
     """Write via a temporary file in the same directory and ``os.replace`` (atomic on POSIX)."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f"{_TMP_PREFIX}{p.name}.", suffix=_TMP_SUFFIX)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -54,16 +75,39 @@ def atomic_write_text(path: Path | str, text: str) -> None:
         raise
 
 
+def remove_stale_temps(folder: Path | str) -> list[Path]:
+    """Delete the temporary files that a killed :func:`atomic_write_text` left in ``folder``.
+
+    Such a file never holds a finished write (that one was renamed into place), so nothing is
+    lost. Two processes writing into one output folder at once are not supported: one could
+    delete the other's file in flight (they would also compute the same runs twice).
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    gone = []
+    for f in sorted(Path(folder).glob(f"{_TMP_PREFIX}*{_TMP_SUFFIX}")):
+        if f.is_file():
+            f.unlink(missing_ok=True)
+            gone.append(f)
+    return gone
+
+
 def write_json(path: Path | str, data: Mapping[str, Any]) -> None:
     """Atomic JSON write; NaN/inf are refused (results must be finite numbers)."""
-    plain = json.loads(json.dumps(data, default=_default))
-    _check_finite(plain)
-    atomic_write_text(path, json.dumps(plain, indent=2, sort_keys=False, allow_nan=False) + "\n")
+    text = json.dumps(_plain(data), indent=2, sort_keys=False, allow_nan=False)
+    atomic_write_text(path, text + "\n")
 
 
-def read_json(path: Path | str) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
+def read_json(path: Path | str) -> Any:
+    """Parse a JSON file; a damaged one raises ``ValueError`` naming the file."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
+        raise ValueError(f"{path}: not valid JSON ({_one_line(e)})") from e
 
 
 def write_csv(path: Path | str, columns: Mapping[str, Any]) -> None:
@@ -80,21 +124,63 @@ def write_csv(path: Path | str, columns: Mapping[str, Any]) -> None:
     atomic_write_text(path, buf.getvalue())
 
 
+@functools.cache
+def package_version() -> str:
+    """The version of jacobound: from the source tree's ``pyproject.toml`` when run from one.
+
+    An editable install's metadata keeps the version it was installed with, so a checkout whose
+    ``pyproject.toml`` was bumped since would still report the old one; in a checkout the file
+    itself is the one source. Installed from a wheel, the package metadata is that source.
+    """
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    if pyproject.is_file():
+        with open(pyproject, "rb") as fh:
+            project = tomllib.load(fh).get("project", {})
+        if project.get("name") == "jacobound" and isinstance(project.get("version"), str):
+            return str(project["version"])
+    try:
+        return metadata.version("jacobound")
+    except metadata.PackageNotFoundError:  # a copied source tree, neither a checkout nor installed
+        return "unknown"
+
+
+def _tree_digest(roots: list[Path]) -> str:
+    """A short SHA-256 of the ``.py`` files under ``roots``, with their paths relative to them."""
+    h = hashlib.sha256()
+    for root in roots:
+        for f in sorted(root.rglob("*.py")):
+            data = f.read_bytes()
+            # Name and length first, so that no two different sets of files give the same stream.
+            h.update(f"{f.relative_to(root.parent).as_posix()}\0{len(data)}\0".encode())
+            h.update(data)
+    return h.hexdigest()[:16]
+
+
+@functools.cache
+def source_digest() -> str:
+    """:func:`_tree_digest` of the packages :mod:`bounds` and :mod:`simulate`.
+
+    Part of every cached run's key beside :func:`package_version`: during development the version
+    stays put while fixes land, and a result computed before a fix must not survive a rerun.
+    """
+    roots = []
+    for pkg in ("bounds", "simulate"):
+        spec = importlib.util.find_spec(pkg)
+        if spec is None or spec.origin is None:
+            raise RuntimeError(f"cannot locate the sources of package {pkg!r}")
+        roots.append(Path(spec.origin).parent)
+    return _tree_digest(roots)
+
+
 def versions() -> dict[str, str]:
     """Versions of Python and the numerical stack (recorded in every results file)."""
-    from importlib.metadata import PackageNotFoundError, version
-
     import matplotlib
     import scipy
     import sympy
     import torch
 
-    try:
-        jb = version("jacobound")
-    except PackageNotFoundError:  # running from a source tree that is not installed
-        jb = "unknown"
     return {
-        "jacobound": jb,
+        "jacobound": package_version(),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "scipy": scipy.__version__,
@@ -104,26 +190,81 @@ def versions() -> dict[str, str]:
     }
 
 
+def _canonical_hash(obj: Any) -> str:
+    """SHA-256 of the canonical JSON text of ``obj``: sorted keys, no whitespace, no NaN."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=_default, allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def config_key(config: Mapping[str, Any]) -> str:
-    """A short stable hash of a configuration (for resumable runs)."""
-    text = json.dumps(config, sort_keys=True, default=_default)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    """The SHA-256 of a configuration's canonical JSON (a tuple and the same list hash alike)."""
+    return _canonical_hash(_plain(dict(config)))
+
+
+#: The fields of a run file besides ``checksum``, the SHA-256 of their canonical JSON.
+_RUN_FIELDS = ("version", "source", "config_hash", "config", "result")
+
+
+def _stale_reason(stored: Any, version: str, source: str, config_hash: str) -> str | None:
+    """Why a parsed run file cannot be reused for this key, or ``None`` when it can."""
+    expected = {*_RUN_FIELDS, "checksum"}
+    if not isinstance(stored, dict) or set(stored) != expected:
+        found = sorted(stored) if isinstance(stored, dict) else f"a JSON {type(stored).__name__}"
+        return f"not a run file (expected an object with keys {sorted(expected)}, found {found})"
+    if not isinstance(stored["result"], dict) or not isinstance(stored["config"], dict):
+        return "not a run file (its config and result must be JSON objects)"
+    if stored["checksum"] != _canonical_hash({f: stored[f] for f in _RUN_FIELDS}):
+        return "checksum mismatch (edited or damaged)"
+    if (stored["version"], stored["source"]) != (version, source):
+        return (
+            f"written by jacobound {stored['version']} with sources {stored['source']}, "
+            f"this is {version} with sources {source}"
+        )
+    if stored["config_hash"] != config_hash:
+        return "written for another configuration"
+    return None
 
 
 def cached_run(
     folder: Path, name: str, config: Mapping[str, Any], compute: Callable[[], Mapping[str, Any]]
 ) -> dict[str, Any]:
-    """Return the stored result of run ``name`` if its config matches, else compute and store it.
+    """Return the stored result of run ``name`` if it is valid for ``config``, else compute it.
 
-    Each finished run is its own atomically written file, so a sweep killed at any moment and
-    rerun resumes from the runs it finished and loses none.
+    Each finished run is its own atomically written file, ``folder/runs/<name>.json``, so a sweep
+    killed at any moment and rerun resumes from the runs it finished and loses none; what a
+    killed write left behind is removed first. A stored run is reused only when it parses, has
+    the run-file fields, passes its checksum, and was written by this version and these sources
+    of jacobound (:func:`package_version`, :func:`source_digest`) for this configuration
+    (:func:`config_key`). Any other file is recomputed and overwritten, after a one-line warning
+    naming it on the ``simulate.io`` logger.
+
+    The result comes back as JSON gives it (lists, Python numbers) whether computed or loaded, so
+    a resumed sweep produces byte-identical results.
     """
-    path = folder / "runs" / f"{name}.json"
-    key = config_key(config)
+    runs = Path(folder) / "runs"
+    path = runs / f"{name}.json"
+    if runs.is_dir():
+        remove_stale_temps(runs)
+    version, source, key = package_version(), source_digest(), config_key(config)
     if path.exists():
-        stored = read_json(path)
-        if stored.get("config_key") == key:
-            return stored["result"]
-    result = dict(compute())
-    write_json(path, {"config_key": key, "config": dict(config), "result": result})
-    return result
+        try:
+            stored = read_json(path)
+        except ValueError as e:  # read_json's message names the file
+            problem = _one_line(e)
+        except OSError as e:
+            problem = f"{path}: unreadable ({e.strerror or _one_line(e)})"
+        else:
+            reason = _stale_reason(stored, version, source, key)
+            if reason is None:
+                return stored["result"]
+            problem = f"{path}: {reason}"
+        log.warning("%s; recomputing this run", problem)
+    body = {
+        "version": version,
+        "source": source,
+        "config_hash": key,
+        "config": _plain(dict(config)),
+        "result": _plain(dict(compute())),
+    }
+    write_json(path, {**body, "checksum": _canonical_hash(body)})
+    return body["result"]

@@ -192,16 +192,26 @@ def test_sweep_resumes_from_finished_runs(tmp_path):
     run_experiment("corruption", tmp_path, cfg, progress=False)
     runs = sorted((tmp_path / "runs").glob("*.json"))
     assert len(runs) == 3
-    # Simulate a kill after the first run: drop the others and the summary.
+    first = {p: p.read_bytes() for p in [*runs, tmp_path / "results.json"]}
+    # Simulate a kill after the first run, in the middle of writing the second: drop the other
+    # runs and the summary, and leave the temporary files such a kill leaves.
     for p in runs[1:]:
         p.unlink()
     (tmp_path / "results.json").unlink()
+    leftovers = [
+        tmp_path / "runs" / f".{runs[1].name}.k2j4x9qa.tmp",
+        tmp_path / ".results.json.x.tmp",
+    ]
+    for p in leftovers:
+        p.write_text('{"result": {')
     stamp = runs[0].stat().st_mtime_ns
     res = run_experiment("corruption", tmp_path, cfg, progress=False)
     assert runs[0].stat().st_mtime_ns == stamp  # reused, not recomputed
     assert len(list((tmp_path / "runs").glob("*.json"))) == 3
     checks = read_checks(res["checks"])
     assert checks and not any(c.failed for c in checks)
+    assert not any(p.exists() for p in leftovers)
+    assert {p: p.read_bytes() for p in first} == first  # byte-identical to the uninterrupted run
 
 
 @pytest.mark.parametrize(

@@ -102,6 +102,7 @@ def run_experiment(
     config = make_config(mod.Config, overrides or {})
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    io.remove_stale_temps(out)  # a killed write's leftovers (runs/ is cleaned by cached_run)
     device = resolve_device(config.device)
     torch.manual_seed(config.seed)
     t0 = time.perf_counter()
