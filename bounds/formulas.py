@@ -57,44 +57,41 @@ LATEX_NAMES = {
     "train_loss": "L",
 }
 
-(
-    alpha,
-    Gamma,
-    zeta,
-    k,
-    n,
-    K,
-    C,
-    B,
-    nu,
-    eta,
-    delta,
-    c,
-    C_r,
-    lambda_M,
-    X,
-    beta,
-    lambda_1,
-    y_norm,
-    M_W,
-    R,
-    energy,
-) = (SYMBOLS[s] for s in _POSITIVE)
-(
-    sigma,
-    y_info,
-    y_nuisance,
-    y_pinv,
-    r0_norm,
-    r0_info,
-    r0_nuisance,
-    r0_pinv,
-    D,
-    eps0,
-    eps,
-    M_V,
-    L,
-) = (SYMBOLS[s] for s in _NONNEGATIVE)
+# Each module-level symbol is bound by its name, so reordering the lists above cannot rebind it.
+alpha = SYMBOLS["alpha"]
+Gamma = SYMBOLS["Gamma"]
+zeta = SYMBOLS["zeta"]
+k = SYMBOLS["k"]
+n = SYMBOLS["n"]
+K = SYMBOLS["K"]
+C = SYMBOLS["C"]
+B = SYMBOLS["B"]
+nu = SYMBOLS["nu"]
+eta = SYMBOLS["eta"]
+delta = SYMBOLS["delta"]
+c = SYMBOLS["c"]
+C_r = SYMBOLS["C_r"]
+lambda_M = SYMBOLS["lambda_M"]
+X = SYMBOLS["X_norm"]
+beta = SYMBOLS["beta"]
+lambda_1 = SYMBOLS["lambda_1"]
+y_norm = SYMBOLS["y_norm"]
+M_W = SYMBOLS["M_W"]
+R = SYMBOLS["R"]
+energy = SYMBOLS["energy"]
+sigma = SYMBOLS["sigma"]
+y_info = SYMBOLS["y_info"]
+y_nuisance = SYMBOLS["y_nuisance"]
+y_pinv = SYMBOLS["y_pinv"]
+r0_norm = SYMBOLS["r0_norm"]
+r0_info = SYMBOLS["r0_info"]
+r0_nuisance = SYMBOLS["r0_nuisance"]
+r0_pinv = SYMBOLS["r0_pinv"]
+D = SYMBOLS["distance"]
+eps0 = SYMBOLS["eps0"]
+eps = SYMBOLS["eps"]
+M_V = SYMBOLS["M_V"]
+L = SYMBOLS["train_loss"]
 
 half = sp.Rational(1, 2)
 ONE = sp.Integer(1)
