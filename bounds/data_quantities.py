@@ -193,12 +193,16 @@ def _check_scalars(
     scalars: dict[str, Any],
     computed: tuple[str, ...],
     defaulted: tuple[str, ...] = (),
+    cutoff: Any = None,
 ) -> None:
     """Validate the user scalars of ``from_data``/``from_jacobian`` by name before any work.
 
-    Every value must be a scalar in its theorem's range (the data quantities, hence the split,
-    depend on them: a grid needs one call per point); names the data determine are refused.
+    Each value must lie in its theorem's range; names the data determine are refused.  Inputs
+    the data quantities depend on (those of ``cutoff``, and of ``Gamma ceil(T)/T`` at which the
+    distance is computed) must be scalars: each value would need its own split.  The others
+    (``delta``, ``k``, ...) may be grids, as in :func:`bounds.evaluate`.
     """
+    point = _point_names(d, cutoff)
     allowed = [n_ for n_ in (*d.inputs, *d.defaults) if n_ not in computed]
     for name, val in scalars.items():
         if name in computed:
@@ -216,16 +220,33 @@ def _check_scalars(
         if val is None:
             continue
         arr = _validate_input(d, name, val)
-        if arr.ndim:
+        if arr.ndim and name in point:
             raise ValueError(
-                f"{fn} evaluates one point: {name} must be a scalar, got shape {arr.shape}; "
-                "call it once per value (pass kernel_eigh= to reuse the kernel)"
+                f"{fn}: {name} must be a scalar (the data quantities depend on it), got shape "
+                f"{arr.shape}; call {fn} once per value"
+                + (" (pass kernel_eigh= to reuse the kernel)" if fn == "from_data" else "")
             )
     missing = [
         n_ for n_ in d.inputs if n_ not in (*computed, *defaulted) and scalars.get(n_) is None
     ]
     if missing:
         raise ValueError(f"{fn}: Theorem {d.key} needs {', '.join(missing)}")
+
+
+def _point_names(d: F.TheoremDef, cutoff: Any) -> set[str]:
+    """Inputs the split or the early-stopping distance depend on (see :func:`_check_scalars`)."""
+    names = {"Gamma", "n", "C"} | ({str(s) for s in cutoff.free_symbols} if cutoff else set())
+    if d.iterations is not None and not d.informal:
+        todo = [str(s) for s in d.iterations.free_symbols]
+        while todo:
+            name = todo.pop()
+            if name in names:
+                continue
+            names.add(name)
+            expr = d.derived.get(name, d.defaults.get(name))
+            if expr is not None:
+                todo += [str(s) for s in expr.free_symbols]
+    return names
 
 
 def _check_cutoff(cutoff: float, lambda_1: float, d: F.TheoremDef, expr: Any, values: Any) -> None:
@@ -366,7 +387,8 @@ def from_data(
             f"from_data covers 6.23, 6.24, 6.25, 2.2 and A.3; use from_jacobian for {key}"
         )
     # B defaults to the activation's bound.
-    _check_scalars("from_data", F.DEFS[key], scalars, _FROM_DATA_COMPUTED[key], ("B",))
+    cut = None if key == "A.3" else (F.DEFS["2.2"].cutoff if key == "2.2" else F.CUTOFF_RANDOM)
+    _check_scalars("from_data", F.DEFS[key], scalars, _FROM_DATA_COMPUTED[key], ("B",), cut)
     scalars = {k_: val for k_, val in scalars.items() if val is not None}
     if not isinstance(activation, str | Activation):
         raise TypeError(
@@ -494,7 +516,13 @@ def from_jacobian(
     if (J is None) == (gram is None):
         raise ValueError("pass exactly one of J (Jacobian) or gram (J J^T)")
     d = F.DEFS[key]
-    _check_scalars("from_jacobian", d, scalars, _FROM_J_COMPUTED)
+    if key in ("6.21", "6.22"):
+        cut_expr: Any = F.CUTOFF_ARBITRARY
+    elif key == "2.3":
+        cut_expr = F.DEFS["2.3"].cutoff
+    else:
+        cut_expr = F.SYMBOLS["alpha"]
+    _check_scalars("from_jacobian", d, scalars, _FROM_J_COMPUTED, cutoff=cut_expr)
     scalars = {k_: val for k_, val in scalars.items() if val is not None}
     r = v.matrix("r0", r0, ndim=1)
     if "n" in scalars and r.shape[0] % int(scalars["n"]):
@@ -502,12 +530,6 @@ def from_jacobian(
             f"n must divide len(r0) = {r.shape[0]} (r0 is class-major, length n K), got "
             f"n = {int(scalars['n'])}"
         )
-    if key in ("6.21", "6.22"):
-        cut_expr: Any = F.CUTOFF_ARBITRARY
-    elif key == "2.3":
-        cut_expr = F.DEFS["2.3"].cutoff
-    else:
-        cut_expr = F.SYMBOLS["alpha"]
     cutoff = float(evaluate_expression(cut_expr, scalars))
     if not (np.isfinite(cutoff) and cutoff > 0):
         _check_cutoff(cutoff, np.inf, d, cut_expr, scalars)

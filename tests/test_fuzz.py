@@ -174,6 +174,12 @@ def test_issue_list_from_data():
         "alpha",
     )
     _raises(lambda: bounds.from_data("6.24", X, y, n=12, **sc), ValueError, "n ")
+    # Inputs the data quantities do not depend on may still be grids, as in evaluate().
+    deltas = np.array([0.01, 0.1, 0.5])
+    grid = bounds.from_data("6.24", X, y, **{**sc, "delta": deltas})
+    for i, dl in enumerate(deltas):
+        one = bounds.from_data("6.24", X, y, **{**sc, "delta": dl})
+        assert grid.error[i] == one.error
     M = fz._centers()
     a3 = fz.FROM_DATA_SCALARS["A.3"]
     _raises(lambda: bounds.from_data("A.3", X, y, centers=M[:3], **a3), ValueError, "centers")
