@@ -17,7 +17,16 @@ from numpy.typing import ArrayLike
 
 from . import _validate as v
 from . import formulas as F
-from .kernels import DEFAULT_DEGREE, Activation, _check_degree, get_activation, ntk
+from .kernels import (
+    DEFAULT_DEGREE,
+    Activation,
+    _check_degree,
+    dual_interpolant,
+    get_activation,
+    lambda_min_centers,
+    ntk,
+    schur_upper_bound,
+)
 from .report import Report
 from .spectral import InfoNuisance
 from .theorems import _validate_input, evaluate, evaluate_expression
@@ -147,6 +156,21 @@ def effective_gamma(key: str, **values: Any) -> float:
     return float(vals["Gamma"]) * max(np.ceil(T), 1.0) / T
 
 
+_RANDOM_INIT = {"6.23", "6.24", "6.25"}
+
+#: Inputs ``from_data`` computes from ``X`` and ``y`` (passing one is an error, not an override).
+_FROM_DATA_COMPUTED: dict[str, tuple[str, ...]] = {
+    **{
+        key: ("n", "K", "X_norm", "y_info", "y_nuisance", "y_pinv", "distance")
+        for key in _RANDOM_INIT
+    },
+    "2.2": ("n", "K", "y_nuisance"),
+    "A.3": ("n", "K", "lambda_M"),
+}
+#: Inputs ``from_jacobian`` computes from ``J``/``gram`` and ``r0``.
+_FROM_J_COMPUTED = ("r0_norm", "r0_info", "r0_nuisance", "r0_pinv", "distance")
+
+
 def _checked_gamma(key: str, **values: Any) -> float:
     """:func:`effective_gamma`, refused (naming the inputs) where it is not a finite number >= 1.
 
@@ -170,21 +194,6 @@ def _checked_gamma(key: str, **values: Any) -> float:
             f"at {shown}; these inputs are outside the range the formulas can be evaluated in"
         )
     return G
-
-
-_RANDOM_INIT = {"6.23", "6.24", "6.25"}
-
-#: Inputs ``from_data`` computes from ``X`` and ``y`` (passing one is an error, not an override).
-_FROM_DATA_COMPUTED: dict[str, tuple[str, ...]] = {
-    **{
-        key: ("n", "K", "X_norm", "y_info", "y_nuisance", "y_pinv", "distance")
-        for key in _RANDOM_INIT
-    },
-    "2.2": ("n", "K", "y_nuisance"),
-    "A.3": ("n", "K", "lambda_M"),
-}
-#: Inputs ``from_jacobian`` computes from ``J``/``gram`` and ``r0``.
-_FROM_J_COMPUTED = ("r0_norm", "r0_info", "r0_nuisance", "r0_pinv", "distance")
 
 
 def _check_scalars(
@@ -288,29 +297,29 @@ def _check_centers(centers: Any, n_classes: int, X: np.ndarray, C: Any) -> np.nd
 
 
 def _lambda_M(M: np.ndarray, act: Activation, degree: int) -> float:
-    """``lambda_min(Sigma~(M))``, refused when it is not above its round-off.
+    """``lambda_M = lambda_min(Sigma~(M))``, refused when it is not above its round-off.
 
     Coinciding (or nearly coinciding) centres make ``Sigma(M)`` singular; ``eigvalsh`` then
-    returns round-off of size ``m eps lambda_max`` (m = KC), plus the kernel's own entry error
-    (the Chebyshev estimate of :func:`bounds.kernels.dual_interpolant`), which the A.3 bound
+    returns round-off of size ``m eps lambda_max`` (m = KC; ``lambda_max <= B^2 ||M||^2`` by
+    Schur, Lemma 6.12) plus the kernel's own entry error (the Chebyshev truncation estimate of
+    :func:`bounds.kernels.dual_interpolant`, times m for the spectral norm), which the A.3 bound
     would divide by.  Eigenvalues within 100 times that noise are refused.
     """
-    from .kernels import dual_interpolant
-
-    lam = np.linalg.eigvalsh(ntk(M, act, degree))
+    lam_min = lambda_min_centers(M, act, degree)
     m = M.shape[0]
     entry_err = dual_interpolant(act, degree).error_estimate if act.smooth else 0.0
-    noise = m * (np.finfo(np.float64).eps * float(lam[-1]) + entry_err)
-    if lam[0] <= 100.0 * noise:
+    scale = float(schur_upper_bound(spectral_norm(M), act.B))
+    noise = m * (np.finfo(np.float64).eps * scale + entry_err)
+    if lam_min <= 100.0 * noise:
         G = M @ M.T
         np.fill_diagonal(G, -np.inf)
         i, j = np.unravel_index(int(np.argmax(G)), G.shape)
         raise ValueError(
-            f"Sigma(M) of the centers is numerically singular: lambda_min = {lam[0]:.3g} is within "
-            f"100x its round-off ({noise:.2g}); centers must be distinct (rows {min(i, j)} and "
-            f"{max(i, j)} have <m_i, m_j> = {M[i] @ M[j]:.12g})"
+            f"Sigma(M) of the centers is numerically singular: lambda_min = {lam_min:.3g} is "
+            f"within 100x its round-off ({noise:.2g}); centers must be distinct (rows "
+            f"{min(i, j)} and {max(i, j)} have <m_i, m_j> = {M[i] @ M[j]:.12g})"
         )
-    return float(lam[0])
+    return lam_min
 
 
 @overload

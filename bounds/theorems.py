@@ -178,13 +178,9 @@ def _evaluate(key: str, kwargs: Mapping[str, Any]) -> Report:
         iterations = np.maximum(np.ceil(T), 1.0)
         if not d.informal:
             vals["Gamma"] = vals["Gamma"] * iterations / T
-    if d.iterations is not None:
-        _require_finite(d, "the iteration count T", iterations, d.iterations, vals)
-        _require_finite(d, "Gamma * ceil(T) / T", vals["Gamma"], d.iterations, vals, show=False)
     cutoff = evaluate_expression(d.cutoff, vals) if d.cutoff is not None else None
-    if d.cutoff is not None:
-        _require_finite(d, "the cutoff", cutoff, d.cutoff, vals)
     step = vals.get("eta") if d.step_size is not None else None
+    _check_schedule(d, iterations, cutoff, vals)
 
     conditions = []
     for cd in d.conditions:
@@ -302,6 +298,15 @@ def _require_finite(
         f"{_shown(expr, vals, d)}; these inputs are outside the range the formulas can be "
         "evaluated in"
     )
+
+
+def _check_schedule(d: TheoremDef, iterations: Any, cutoff: Any, vals: Mapping[str, Any]) -> None:
+    """The iteration count, ``Gamma ceil(T)/T`` and the cutoff must be finite (named if not)."""
+    if d.iterations is not None:
+        _require_finite(d, "the iteration count T", iterations, d.iterations, vals)
+        _require_finite(d, "Gamma * ceil(T) / T", vals["Gamma"], d.iterations, vals, show=False)
+    if d.cutoff is not None:
+        _require_finite(d, "the cutoff", cutoff, d.cutoff, vals)
 
 
 def _broadcastable(vals: Mapping[str, np.ndarray]) -> None:
