@@ -17,19 +17,10 @@ from numpy.typing import ArrayLike
 
 from . import _validate as v
 from . import formulas as F
-from .kernels import (
-    DEFAULT_DEGREE,
-    Activation,
-    _check_degree,
-    dual_interpolant,
-    get_activation,
-    lambda_min_centers,
-    ntk,
-    schur_upper_bound,
-)
+from .kernels import DEFAULT_DEGREE, Activation, get_activation, lambda_min_centers, ntk
 from .report import Report
 from .spectral import InfoNuisance
-from .theorems import _validate_input, evaluate, evaluate_expression
+from .theorems import evaluate, evaluate_expression
 
 __all__ = [
     "DataQuantities",
@@ -211,6 +202,8 @@ def _check_scalars(
     distance is computed) must be scalars: each value would need its own split.  The others
     (``delta``, ``k``, ...) may be grids, as in :func:`bounds.evaluate`.
     """
+    from .theorems import _validate_input
+
     point = _point_names(d, cutoff)
     allowed = [n_ for n_ in (*d.inputs, *d.defaults) if n_ not in computed]
     for name, val in scalars.items():
@@ -305,6 +298,8 @@ def _lambda_M(M: np.ndarray, act: Activation, degree: int) -> float:
     :func:`bounds.kernels.dual_interpolant`, times m for the spectral norm), which the A.3 bound
     would divide by.  Eigenvalues within 100 times that noise are refused.
     """
+    from .kernels import dual_interpolant, schur_upper_bound
+
     lam_min = lambda_min_centers(M, act, degree)
     m = M.shape[0]
     entry_err = dual_interpolant(act, degree).error_estimate if act.smooth else 0.0
@@ -404,7 +399,6 @@ def from_data(
             f"activation must be a name such as 'softplus' or an Activation, got {activation!r}"
         )
     act = get_activation(activation)
-    _check_degree(degree)
     Y = v.one_hot("y", y)
     n, K = Y.shape
     if key == "A.3":

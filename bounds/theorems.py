@@ -160,7 +160,8 @@ def evaluate(key: str, **kwargs: Any) -> Report:
 
 def _evaluate(key: str, kwargs: Mapping[str, Any]) -> Report:
     d = get(v.theorem_key(key))
-    vals = check_arguments(d, kwargs)
+    given = {k_: val for k_, val in kwargs.items() if val is not None}
+    vals = check_arguments(d, given)
     for name, expr in d.derived.items():
         vals[name] = evaluate_expression(expr, vals)
         _require_finite(d, f"{name} (fixed by the theorem)", vals[name], expr, vals)
@@ -186,8 +187,6 @@ def _evaluate(key: str, kwargs: Mapping[str, Any]) -> Report:
     for cd in d.conditions:
         lhs = evaluate_expression(cd.lhs, vals)
         rhs = evaluate_expression(cd.rhs, vals)
-        _require_finite(d, "hypothesis " + cd.name, lhs, cd.lhs, vals)
-        _require_finite(d, "hypothesis " + cd.name, rhs, cd.rhs, vals)
         holds = _holds(lhs, cd.relation, rhs)
         if cd.applies is not None:
             holds = np.logical_or(holds, np.logical_not(evaluate_expression(cd.applies, vals)))
@@ -211,6 +210,9 @@ def _evaluate(key: str, kwargs: Mapping[str, Any]) -> Report:
         )
 
     conclusions = {name: evaluate_expression(expr, vals) for name, expr in d.conclusions.items()}
+    for cd, cond in zip(d.conditions, conditions, strict=True):
+        _require_finite(d, "hypothesis " + cd.name, cond.lhs, cd.lhs, vals)
+        _require_finite(d, "hypothesis " + cd.name, cond.rhs, cd.rhs, vals)
     for name, val in conclusions.items():
         _require_finite(d, "the conclusion " + name, val, d.conclusions[name], vals)
     prob = evaluate_expression(d.probability, vals) if d.probability is not None else None
@@ -623,6 +625,7 @@ def theorem_a_3(
     return evaluate("A.3", **locals())
 
 
+@np.errstate(all="ignore")  # overflow of huge Gamma or r0 is refused below, by name
 def lemma_6_2(split: InfoNuisance, r0: ArrayLike, *, Gamma: float) -> Report:
     """Lemma 6.2, eqs. (6.2)-(6.3), checked on a split and a residual.
 
@@ -635,26 +638,19 @@ def lemma_6_2(split: InfoNuisance, r0: ArrayLike, *, Gamma: float) -> Report:
     G_arr = v.in_range("Gamma", Gamma, 1.0)
     if G_arr.ndim:
         raise ValueError(f"Gamma must be a scalar, got shape {G_arr.shape}")
-    G = float(G_arr)
+    # np.float64, not float: a Python float power raises OverflowError instead of giving inf.
+    G = np.float64(G_arr)
     r = v.as_float("r0", r0)
     if r.shape[-1:] != (split.dim,):
         raise ValueError(
             f"r0 must have length {split.dim} (class-major, K*n) in its last axis, got shape "
             f"{r.shape}"
         )
-    with np.errstate(all="ignore"):  # overflow is caught below, by name
-        val = split.early_stopping_value(r, G)
-        info, nuis = split.info_norm(r), split.nuisance_norm(r)
-        # np.float64: a Python float power raises OverflowError instead of returning inf.
-        upper = np.sqrt(info**2 + np.float64(G) ** 2 * nuis**2)
-        upper_g = G * np.linalg.norm(r, axis=-1)
-        lower = split.cutoff / split.lambda_1 * info
-    for label, x in (("value", val), ("upper", upper), ("upper_gamma", upper_g), ("lower", lower)):
-        if not np.all(np.isfinite(x)):
-            raise ValueError(
-                f"Lemma 6.2: {label} overflows float64 at Gamma={G:g}, ||r0|| = "
-                f"{float(np.max(np.linalg.norm(r, axis=-1))):.3g}; Gamma and r0 are too large"
-            )
+    val = split.early_stopping_value(r, G)
+    info, nuis = split.info_norm(r), split.nuisance_norm(r)
+    upper = np.sqrt(info**2 + G**2 * nuis**2)
+    upper_g = G * np.linalg.norm(r, axis=-1)
+    lower = split.cutoff / split.lambda_1 * info
     # Round-off slack: the inequalities are compared at relative precision 1e-12.
     tol = 1e-12 * (1.0 + upper_g)
     conds = (
@@ -683,6 +679,12 @@ def lemma_6_2(split: InfoNuisance, r0: ArrayLike, *, Gamma: float) -> Report:
             "B >= (alpha/lambda_1) ||Pi_I r0||",
         ),
     )
+    for label, x in (("value", val), ("upper", upper), ("upper_gamma", upper_g), ("lower", lower)):
+        if not np.all(np.isfinite(x)):
+            raise ValueError(
+                f"Lemma 6.2: {label} overflows float64 at Gamma={G:g}, ||r0|| = "
+                f"{float(np.max(np.linalg.norm(r, axis=-1))):.3g}; Gamma and r0 are too large"
+            )
     return Report(
         "L6.2",
         "bounds on the early-stopping value, eqs. (6.2)-(6.3)",
