@@ -165,7 +165,9 @@ def run_experiment(
         raise ValueError(f"unknown experiment {name!r}; known: {', '.join(sorted(REGISTRY))}")
     mod = REGISTRY[name]
     config = make_config(mod.Config, overrides or {})
-    out = check_output_dir(out)
+    check_output_dir(out)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     device = resolve_device(config.device)
     torch.manual_seed(config.seed)
     t0 = time.perf_counter()
