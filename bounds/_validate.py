@@ -18,17 +18,84 @@ UNIT_NORM_TOL = 1e-6
 Array = NDArray[np.float64]
 
 
+def _describe(value: Any) -> str:
+    """A one-line, bounded ``repr`` of ``value`` for error messages."""
+    if isinstance(value, np.ndarray):
+        text = np.array2string(value, threshold=6, separator=", ").replace("\n", "")
+        return f"array of shape {value.shape}: {text}"
+    text = " ".join(repr(value).split())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _describe_big(value: Any) -> str:
+    if isinstance(value, int):
+        return f"an integer of {len(str(abs(value)))} digits"
+    return _describe(value)
+
+
 def as_float(name: str, value: ArrayLike) -> Array:
-    """Return ``value`` as a float64 array (0-d for scalars), rejecting NaN, inf and non-numbers."""
+    """Return ``value`` as a float64 array (0-d for scalars), rejecting anything that is not a
+    non-empty real number or array of real numbers.
+
+    Rejected with a message naming ``name``: NaN and inf, complex numbers (even with a zero
+    imaginary part: the caller's intent is unclear and numpy would drop it with only a warning),
+    booleans (``True`` is not a count), strings and bytes (also numeric ones: ``"1.5"`` is
+    almost always a parsing bug upstream), ragged or empty arrays, and integers too large for
+    float64 (``10**400``).
+
+    Examples
+    --------
+    >>> float(as_float("alpha", 0.5))
+    0.5
+    >>> as_float("alpha", 10**400)
+    Traceback (most recent call last):
+    ...
+    ValueError: alpha must be a real number representable in float64 (|x| < 1.8e308), got an integer of 401 digits
+    """
+    if isinstance(value, str | bytes):
+        raise TypeError(
+            f"{name} must be a real number or array of real numbers, got the string "
+            f"{_describe(value)}"
+        )
+    if value is None:
+        raise TypeError(f"{name} must be a real number, got None")
+    if isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be a real number, got the boolean {value!r}")
     try:
-        arr = np.asarray(value, dtype=np.float64)
+        raw = np.asarray(value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(
+            f"{name} must be a real number or a rectangular array of real numbers, got "
+            f"{_describe(value)}"
+        ) from exc
+    kind = raw.dtype.kind
+    if kind == "c":
+        raise TypeError(
+            f"{name} must be real, got a complex value {_describe(value)}; pass the real part "
+            "explicitly if that is what you mean"
+        )
+    if kind == "b":
+        raise TypeError(f"{name} must hold real numbers, got booleans {_describe(value)}")
+    if kind in "USV":
+        raise TypeError(f"{name} must hold real numbers, got strings {_describe(value)}")
+    if kind in "Mm":
+        raise TypeError(f"{name} must hold real numbers, got dates/times {_describe(value)}")
+    try:
+        arr = raw.astype(np.float64) if kind != "f" or raw.dtype != np.float64 else raw
+    except OverflowError as exc:
+        raise ValueError(
+            f"{name} must be a real number representable in float64 (|x| < 1.8e308), got "
+            f"{_describe_big(value)}"
+        ) from exc
     except (TypeError, ValueError) as exc:
         raise ValueError(
-            f"{name} must be a real number or array of real numbers, got {value!r}"
+            f"{name} must be a real number or array of real numbers, got {_describe(value)}"
         ) from exc
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (no NaN or inf), got {value!r}")
-    return arr
+        raise ValueError(f"{name} must be finite (no NaN or inf), got {_describe(value)}")
+    return np.asarray(arr, dtype=np.float64)
 
 
 def _fmt(x: float) -> str:
@@ -81,7 +148,10 @@ def positive_int(name: str, value: ArrayLike) -> Array:
     """Check that ``value`` holds positive integers (int or integral float) and return float64."""
     arr = as_float(name, value)
     if not np.all((arr >= 1) & (arr == np.round(arr))):
-        raise ValueError(f"{name} must be a positive integer (1, 2, ...), got {value!r}")
+        bad = arr[~((arr >= 1) & (arr == np.round(arr)))] if arr.ndim else arr
+        raise ValueError(
+            f"{name} must be a positive integer (1, 2, ...), got {_fmt(float(np.ravel(bad)[0]))}"
+        )
     return arr
 
 
@@ -126,3 +196,14 @@ def one_hot(name: str, y: ArrayLike, n: int | None = None) -> Array:
             f"{name} must be one-hot: an (n, K) array of 0/1 with exactly one 1 per row"
         )
     return arr
+
+
+def theorem_key(value: Any, name: str = "theorem") -> str:
+    """Check that a theorem key is a string such as ``"6.24"`` (a float ``6.24`` is refused:
+    keys like ``"A.3"`` and ``"L6.19"`` are not numbers, and ``6.20`` would lose its zero)."""
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{name} must be a string key such as '6.24', 'A.3' or 'L6.19', got "
+            f"{_describe(value)} ({type(value).__name__})"
+        )
+    return value

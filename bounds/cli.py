@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -23,9 +24,32 @@ from . import formulas as F
 from .symbolic import latex, solve_for
 from .theorems import evaluate, list_theorems
 
+#: Exit status of a command killed by SIGPIPE (128 + 13), used when stdout is closed early.
+EXIT_BROKEN_PIPE = 141
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """``argparse`` parser whose errors are one line on stderr (``prog: error: ...``), exit 2.
+
+    The usage text is left to ``--help``: a script or a person reading the error needs the
+    message, and a multi-line usage block buries it.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see --help)\n")
+
 
 def _number(text: str) -> Any:
-    parts = [float(p) for p in text.split(",")]
+    try:
+        parts = [float(p) for p in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number or comma-separated numbers, got {text!r}"
+        ) from None
     return np.array(parts) if len(parts) > 1 else parts[0]
 
 
@@ -33,7 +57,7 @@ def _params(
     key: str, argv: Sequence[str], extra: Sequence[str] = ()
 ) -> tuple[dict[str, Any], argparse.Namespace]:
     d = F.get(key)
-    p = argparse.ArgumentParser(prog=f"jacobound ... {d.key}", add_help=True)
+    p = OneLineParser(prog=f"jacobound ... {d.key}", add_help=True)
     for name in d.inputs:
         p.add_argument(f"--{name}", type=_number, required=name not in extra)
     for name in d.defaults:
@@ -54,7 +78,8 @@ def cmd_bound(args: argparse.Namespace) -> int:
     vals, ns = _params(args.theorem, args.params)
     rep = evaluate(args.theorem, **vals)
     if ns.json:
-        print(json.dumps(rep.to_dict(), indent=2))
+        # Strict JSON: a NaN or inf would print as the non-standard NaN/Infinity tokens.
+        print(json.dumps(rep.to_dict(), indent=2, allow_nan=False))
     elif ns.markdown:
         print(rep._repr_markdown_())
     else:
@@ -107,25 +132,43 @@ def add_commands(sub: Any) -> None:
     s.set_defaults(func=cmd_solve, takes_params=True)
 
 
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the interpreter's final flush is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (e.g. captured)
+        pass
+
+
 def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
-    """Parse and dispatch, turning ``ValueError`` into a one-line message and exit code 2."""
+    """Parse and dispatch; a bad input is a one-line ``error: ...`` on stderr and exit code 2.
+
+    ``ValueError``/``TypeError`` (bad arguments, refused values) and ``OSError`` (unreadable or
+    unwritable paths) are reported that way; a closed stdout (``| head``) ends quietly with
+    :data:`EXIT_BROKEN_PIPE`.  Anything else is a bug and keeps its traceback.
+    """
     # The theorem's own inputs (--alpha, --k, ...) depend on the theorem: they are parsed later.
     args, rest = parser.parse_known_args(argv)
     if rest and not getattr(args, "takes_params", False):
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     args.params = rest
     if not hasattr(args, "func"):
-        parser.print_help()
-        return 1
+        parser.error("a command is required")
     try:
-        return int(args.func(args))
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        code = int(args.func(args))
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except (ValueError, TypeError, OSError) as exc:
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m bounds",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -104,6 +104,20 @@ class DataQuantities:
 def _quantities(
     split: InfoNuisance, vec: np.ndarray, Gamma: float, name: str, X_norm: float | None
 ) -> DataQuantities:
+    with np.errstate(all="ignore"):  # overflow is refused below, by name
+        q = _raw_quantities(split, vec, Gamma, name, X_norm)
+    if not all(np.isfinite(x) for x in (q.norm, q.info, q.nuisance, q.pinv, q.distance)):
+        raise ValueError(
+            f"the data quantities of {name} overflow float64 at Gamma={Gamma:g}, cutoff="
+            f"{split.cutoff:g} (distance D = {q.distance:g}); Gamma is too large or the cutoff "
+            "(alpha) too small"
+        )
+    return q
+
+
+def _raw_quantities(
+    split: InfoNuisance, vec: np.ndarray, Gamma: float, name: str, X_norm: float | None
+) -> DataQuantities:
     return DataQuantities(
         vector=name,
         cutoff=split.cutoff,
@@ -134,6 +148,173 @@ def effective_gamma(key: str, **values: Any) -> float:
 
 
 _RANDOM_INIT = {"6.23", "6.24", "6.25"}
+
+#: Inputs ``from_data`` computes from ``X`` and ``y`` (passing one is an error, not an override).
+_FROM_DATA_COMPUTED: dict[str, tuple[str, ...]] = {
+    **{
+        key: ("n", "K", "X_norm", "y_info", "y_nuisance", "y_pinv", "distance")
+        for key in _RANDOM_INIT
+    },
+    "2.2": ("n", "K", "y_nuisance"),
+    "A.3": ("n", "K", "lambda_M"),
+}
+#: Inputs ``from_jacobian`` computes from ``J``/``gram`` and ``r0``.
+_FROM_J_COMPUTED = ("r0_norm", "r0_info", "r0_nuisance", "r0_pinv", "distance")
+
+
+def _checked_gamma(key: str, **values: Any) -> float:
+    """:func:`effective_gamma`, refused (naming the inputs) where it is not a finite number >= 1.
+
+    Tiny step sizes or cutoffs make ``T`` overflow, huge ones make it underflow to 0; the
+    distance ``D_{alpha,Gamma}`` would then be computed at a NaN or infinite ``Gamma``.
+    """
+    with np.errstate(all="ignore"):
+        try:
+            G = effective_gamma(key, **values)
+        except ZeroDivisionError:
+            G = float("nan")
+    if not (np.isfinite(G) and G >= 1.0):
+        d = F.get(key)
+        shown = ", ".join(
+            f"{n_}={float(np.ravel(values[n_])[0]):.6g}"
+            for n_ in sorted(values)
+            if n_ in d.inputs or n_ in d.defaults
+        )
+        raise ValueError(
+            f"Theorem {d.key}: Gamma * ceil(T) / T with T = {d.iterations} evaluates to {G} "
+            f"at {shown}; these inputs are outside the range the formulas can be evaluated in"
+        )
+    return G
+
+
+def _check_scalars(
+    fn: str,
+    d: F.TheoremDef,
+    scalars: dict[str, Any],
+    computed: tuple[str, ...],
+    defaulted: tuple[str, ...] = (),
+    cutoff: Any = None,
+) -> None:
+    """Validate the user scalars of ``from_data``/``from_jacobian`` by name before any work.
+
+    Each value must lie in its theorem's range; names the data determine are refused.  Inputs
+    the data quantities depend on (those of ``cutoff``, and of ``Gamma ceil(T)/T`` at which the
+    distance is computed) must be scalars: each value would need its own split.  The others
+    (``delta``, ``k``, ...) may be grids, as in :func:`bounds.evaluate`.
+    """
+    from .theorems import _validate_input
+
+    point = _point_names(d, cutoff)
+    allowed = [n_ for n_ in (*d.inputs, *d.defaults) if n_ not in computed]
+    for name, val in scalars.items():
+        if name in computed:
+            raise ValueError(
+                f"{fn}: {name} is computed from the data for Theorem {d.key}; do not pass it"
+            )
+        if name in d.derived:
+            raise ValueError(
+                f"{name} is fixed by Theorem {d.key} ({name} = {d.derived[name]}); do not pass it"
+            )
+        if name not in allowed:
+            raise ValueError(
+                f"{fn}: Theorem {d.key} takes no argument {name!r}; arguments: {', '.join(allowed)}"
+            )
+        if val is None:
+            continue
+        arr = _validate_input(d, name, val)
+        if arr.ndim and name in point:
+            raise ValueError(
+                f"{fn}: {name} must be a scalar (the data quantities depend on it), got shape "
+                f"{arr.shape}; call {fn} once per value"
+                + (" (pass kernel_eigh= to reuse the kernel)" if fn == "from_data" else "")
+            )
+    missing = [
+        n_ for n_ in d.inputs if n_ not in (*computed, *defaulted) and scalars.get(n_) is None
+    ]
+    if missing:
+        raise ValueError(f"{fn}: Theorem {d.key} needs {', '.join(missing)}")
+
+
+def _point_names(d: F.TheoremDef, cutoff: Any) -> set[str]:
+    """Inputs the split or the early-stopping distance depend on (see :func:`_check_scalars`)."""
+    names = {"Gamma", "n", "C"} | ({str(s) for s in cutoff.free_symbols} if cutoff else set())
+    if d.iterations is not None and not d.informal:
+        todo = [str(s) for s in d.iterations.free_symbols]
+        while todo:
+            name = todo.pop()
+            if name in names:
+                continue
+            names.add(name)
+            expr = d.derived.get(name, d.defaults.get(name))
+            if expr is not None:
+                todo += [str(s) for s in expr.free_symbols]
+    return names
+
+
+def _check_cutoff(cutoff: float, lambda_1: float, d: F.TheoremDef, expr: Any, values: Any) -> None:
+    """The cutoff must lie in ``(0, lambda_1]`` (Definition 1.1); name the inputs it comes from."""
+    names = sorted(str(s) for s in expr.free_symbols)
+    shown = ", ".join(f"{n_}={float(values[n_]):.6g}" for n_ in names if n_ in values)
+    # Same round-off allowance at lambda_1 as InfoNuisance (a relative 1e-12).
+    if np.isfinite(cutoff) and 0.0 < cutoff <= lambda_1 * (1 + 1e-12):
+        if cutoff * cutoff < np.finfo(np.float64).tiny:
+            # The split divides by cutoff^2 (the tail of the early-stopping value).
+            raise ValueError(
+                f"Theorem {d.key}: the cutoff {expr} = {cutoff:.6g} at {shown} is too small: "
+                "its square underflows float64"
+            )
+        return
+    raise ValueError(
+        f"Theorem {d.key}: the cutoff {expr} = {cutoff:.6g} at {shown} must lie in "
+        f"(0, lambda_1 = {lambda_1:.6g}] (Definition 1.1); alpha is too large for this spectrum"
+    )
+
+
+def _check_centers(centers: Any, n_classes: int, X: np.ndarray, C: Any) -> np.ndarray:
+    """``centers`` must be ``K C`` unit-norm rows of the data's dimension."""
+    if centers is None:
+        raise ValueError("Theorem A.3 needs centers (the KC x d matrix M of cluster centres)")
+    M = v.unit_rows("centers", centers)
+    if C is not None:
+        expected = n_classes * int(v.positive_int("C", C))
+        if M.shape[0] != expected:
+            raise ValueError(
+                f"centers must have K*C = {n_classes}*{int(C)} = {expected} rows (one per "
+                f"cluster), got shape {M.shape}"
+            )
+    if M.shape[1] != X.shape[1]:
+        raise ValueError(
+            f"centers must have the dimension of X ({X.shape[1]} columns), got shape {M.shape}"
+        )
+    return M
+
+
+def _lambda_M(M: np.ndarray, act: Activation, degree: int) -> float:
+    """``lambda_M = lambda_min(Sigma~(M))``, refused when it is not above its round-off.
+
+    Coinciding (or nearly coinciding) centres make ``Sigma(M)`` singular; ``eigvalsh`` then
+    returns round-off of size ``m eps lambda_max`` (m = KC; ``lambda_max <= B^2 ||M||^2`` by
+    Schur, Lemma 6.12) plus the kernel's own entry error (the Chebyshev truncation estimate of
+    :func:`bounds.kernels.dual_interpolant`, times m for the spectral norm), which the A.3 bound
+    would divide by.  Eigenvalues within 100 times that noise are refused.
+    """
+    from .kernels import dual_interpolant, schur_upper_bound
+
+    lam_min = lambda_min_centers(M, act, degree)
+    m = M.shape[0]
+    entry_err = dual_interpolant(act, degree).error_estimate if act.smooth else 0.0
+    scale = float(schur_upper_bound(spectral_norm(M), act.B))
+    noise = m * (np.finfo(np.float64).eps * scale + entry_err)
+    if lam_min <= 100.0 * noise:
+        G = M @ M.T
+        np.fill_diagonal(G, -np.inf)
+        i, j = np.unravel_index(int(np.argmax(G)), G.shape)
+        raise ValueError(
+            f"Sigma(M) of the centers is numerically singular: lambda_min = {lam_min:.3g} is "
+            f"within 100x its round-off ({noise:.2g}); centers must be distinct (rows "
+            f"{min(i, j)} and {max(i, j)} have <m_i, m_j> = {M[i] @ M[j]:.12g})"
+        )
+    return lam_min
 
 
 def _require_smooth(rep: Report, act: Activation) -> Report:
@@ -227,10 +408,18 @@ def from_data(
     >>> sorted(rep.conclusions)[:2]
     ['bias', 'confidence']
     """
-    key = F.get(theorem).key
+    key = F.get(v.theorem_key(theorem)).key
     if key not in _RANDOM_INIT | {"2.2", "A.3"}:
         raise ValueError(
             f"from_data covers 6.23, 6.24, 6.25, 2.2 and A.3; use from_jacobian for {key}"
+        )
+    # B defaults to the activation's bound.
+    cut = None if key == "A.3" else (F.DEFS["2.2"].cutoff if key == "2.2" else F.CUTOFF_RANDOM)
+    _check_scalars("from_data", F.DEFS[key], scalars, _FROM_DATA_COMPUTED[key], ("B",), cut)
+    scalars = {k_: val for k_, val in scalars.items() if val is not None}
+    if not isinstance(activation, str | Activation):
+        raise TypeError(
+            f"activation must be a name such as 'softplus' or an Activation, got {activation!r}"
         )
     act = get_activation(activation)
     Y = v.one_hot("y", y)
@@ -239,11 +428,8 @@ def from_data(
         A = v.matrix("X", X)
         if A.shape[0] != n:
             raise ValueError(f"X and y must have the same number of rows: {A.shape[0]} vs {n}")
-        if centers is None:
-            raise ValueError("Theorem A.3 needs centers (the KC x d matrix M of cluster centres)")
-        lam_M = lambda_min_centers(centers, act, degree)
-        if lam_M <= 0:
-            raise ValueError(f"Sigma(M) must be positive definite; lambda_min = {lam_M:.3g}")
+        M = _check_centers(centers, K, A, scalars.get("C"))
+        lam_M = _lambda_M(M, act, degree)
         scalars.setdefault("B", act.B)
         scalars.setdefault("X_norm", spectral_norm(A))
         rep = _require_smooth(evaluate("A.3", n=n, K=K, lambda_M=lam_M, **scalars), act)
@@ -255,6 +441,11 @@ def from_data(
     if kernel_eigh is None:
         lam, U = np.linalg.eigh(ntk(A, act, degree))
     else:
+        if not isinstance(kernel_eigh, tuple | list) or len(kernel_eigh) != 2:
+            raise ValueError(
+                "kernel_eigh must be the pair (eigenvalues, eigenvectors) returned by "
+                f"numpy.linalg.eigh, got {type(kernel_eigh).__name__}"
+            )
         lam, U = (v.as_float("kernel_eigh", part) for part in kernel_eigh)
         if lam.shape != (n,) or U.shape != (n, n):
             raise ValueError(
@@ -264,17 +455,26 @@ def from_data(
     y_cm = class_major(Y)
     base = {"n": n, "K": K}
     if key == "2.2":
-        cutoff = float(evaluate_expression(F.DEFS["2.2"].cutoff, {**scalars, **base}))
+        cut_expr, cut_vals = F.DEFS["2.2"].cutoff, {**scalars, **base}
     else:
         scalars.setdefault("B", act.B)
-        cutoff = float(evaluate_expression(F.CUTOFF_RANDOM, {**scalars, **base, "X_norm": X_norm}))
-    split = InfoNuisance.from_eigh(lam, U, cutoff, kron=K)
+        cut_expr, cut_vals = F.CUTOFF_RANDOM, {**scalars, **base, "X_norm": X_norm}
+    cutoff = float(evaluate_expression(cut_expr, cut_vals))
+    lam_1 = float(np.sqrt(max(float(np.max(lam)), 0.0)))
+    if lam_1 > 0:
+        _check_cutoff(cutoff, lam_1, F.DEFS[key], cut_expr, cut_vals)
+    try:
+        split = InfoNuisance.from_eigh(lam, U, cutoff, kron=K)
+    except ValueError as exc:
+        if kernel_eigh is None:
+            raise
+        raise ValueError(f"kernel_eigh: {exc}") from None
     if key == "2.2":
         q = _quantities(split, y_cm, float(scalars.get("Gamma", 1.0)), "y", X_norm)
         rep = evaluate("2.2", y_nuisance=q.nuisance, **base, **scalars)
     else:
         scalars.setdefault("lambda_1", split.lambda_1)
-        G = effective_gamma(
+        G = _checked_gamma(
             key, **scalars, **base, X_norm=X_norm, y_info=float(split.info_norm(y_cm))
         )
         q = _quantities(split, y_cm, G, "y", X_norm)
@@ -337,39 +537,58 @@ def from_jacobian(
         ``X_norm``, ``alpha`` (normalised); for 2.3 ``n`` and ``alpha``; for 5.3 and the lemmas
         ``alpha`` is the raw cutoff.
     """
-    key = F.get(theorem).key
+    key = F.get(v.theorem_key(theorem)).key
     if key not in _FROM_J:
         raise ValueError(f"from_jacobian covers {sorted(_FROM_J)}; use from_data for {key}")
     if (J is None) == (gram is None):
         raise ValueError("pass exactly one of J (Jacobian) or gram (J J^T)")
-    r = v.matrix("r0", r0, ndim=1)
+    d = F.DEFS[key]
     if key in ("6.21", "6.22"):
-        if "n" not in scalars:
-            raise ValueError(f"Theorem {key} needs n (number of samples)")
-        cutoff = float(evaluate_expression(F.CUTOFF_ARBITRARY, scalars))
+        cut_expr: Any = F.CUTOFF_ARBITRARY
     elif key == "2.3":
-        cutoff = float(evaluate_expression(F.DEFS["2.3"].cutoff, scalars))
+        cut_expr = F.DEFS["2.3"].cutoff
     else:
-        if "alpha" not in scalars:
-            raise ValueError(f"{key} needs alpha (the raw cutoff)")
-        cutoff = float(v.positive("alpha", scalars["alpha"]))
+        cut_expr = F.SYMBOLS["alpha"]
+    _check_scalars("from_jacobian", d, scalars, _FROM_J_COMPUTED, cutoff=cut_expr)
+    scalars = {k_: val for k_, val in scalars.items() if val is not None}
+    r = v.matrix("r0", r0, ndim=1)
+    if "n" in scalars and r.shape[0] % int(scalars["n"]):
+        raise ValueError(
+            f"n must divide len(r0) = {r.shape[0]} (r0 is class-major, length n K), got "
+            f"n = {int(scalars['n'])}"
+        )
+    cutoff = float(evaluate_expression(cut_expr, scalars))
+    if not (np.isfinite(cutoff) and cutoff > 0):
+        _check_cutoff(cutoff, np.inf, d, cut_expr, scalars)
+    if cutoff * cutoff < np.finfo(np.float64).tiny:
+        _check_cutoff(cutoff, np.inf, d, cut_expr, scalars)
     if J is not None:
         Jm = v.matrix("J", J)
         if Jm.shape[0] != r.shape[0]:
             raise ValueError(f"J must have len(r0) = {r.shape[0]} rows, got shape {Jm.shape}")
-        split = InfoNuisance.from_jacobian(Jm, cutoff)
+        try:
+            split = InfoNuisance.from_jacobian(Jm, cutoff)
+        except ValueError:
+            # Only on failure: say which inputs put the cutoff above ||J|| (an extra SVD).
+            _check_cutoff(cutoff, float(np.linalg.norm(Jm, 2)), d, cut_expr, scalars)
+            raise
     else:
         assert gram is not None
         Gm = v.matrix("gram", gram)
         if Gm.shape != (r.shape[0], r.shape[0]):
             raise ValueError(f"gram must be {r.shape[0]} x {r.shape[0]}, got shape {Gm.shape}")
-        split = InfoNuisance.from_gram(Gm, cutoff)
-    d = F.DEFS[key]
+        try:
+            split = InfoNuisance.from_gram(Gm, cutoff)
+        except ValueError as exc:
+            lam_top = float(np.linalg.eigvalsh((Gm + Gm.T) / 2)[-1])
+            if lam_top > 0 and np.allclose(Gm, Gm.T, rtol=1e-10, atol=1e-12 * np.abs(Gm).max()):
+                _check_cutoff(cutoff, float(np.sqrt(lam_top)), d, cut_expr, scalars)
+            raise ValueError(f"gram: {exc}") from None
     if "lambda_1" in d.defaults:
         scalars.setdefault("lambda_1", split.lambda_1)
     base = dict(scalars)
     r0_norm = float(np.linalg.norm(r))
-    G = effective_gamma(key, **base, r0_norm=r0_norm) if "Gamma" in base else 1.0
+    G = _checked_gamma(key, **base, r0_norm=r0_norm) if "Gamma" in base else 1.0
     q = _quantities(split, r, G, "r0", None)
     inputs = {
         name: val

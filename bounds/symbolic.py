@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from . import _validate as v
 from .formulas import DEFS, LATEX_NAMES, SYMBOLS, TheoremDef, get
-from .theorems import evaluate
+from .theorems import check_arguments, evaluate
 
 __all__ = ["Solution", "expanded", "latex", "solve_for"]
 
@@ -81,22 +82,33 @@ class Solution:
     exact: sp.Basic | None = None
 
 
-def _predicate(key: str, unknown: str, goal: str, values: dict[str, Any]) -> Any:
+def _predicate(
+    key: str, unknown: str, goal: str, values: dict[str, Any], errors: list[ValueError]
+) -> Any:
     def ok(x: float) -> bool:
         try:
             rep = evaluate(key, **{**values, unknown: x})
-        except ValueError:
+        except ValueError as exc:
+            # Out of range for this value of the unknown (e.g. alpha above lambda_1): infeasible.
+            # Kept so that an error at every value is reported instead of "no k satisfies".
+            errors.append(exc)
             return False
         if goal == "nonvacuous":
             return not bool(rep.vacuous)
         if goal == "rigorous":
             return bool(rep.hypotheses_hold)
-        conds = {c.name: c for c in rep.conditions}
-        if goal not in conds:
-            raise ValueError(f"goal must be 'nonvacuous', 'rigorous' or one of {sorted(conds)}")
-        return bool(conds[goal].holds)
+        return bool({c.name: c for c in rep.conditions}[goal].holds)
 
     return ok
+
+
+def _check_search(search: Any) -> tuple[float, float]:
+    if isinstance(search, str | bytes) or not isinstance(search, tuple | list) or len(search) != 2:
+        raise ValueError(f"search must be a pair (lo, hi) with 0 < lo < hi, got {search!r}")
+    lo, hi = (float(v.positive("search", x)) for x in search)
+    if not lo < hi:
+        raise ValueError(f"search must be a pair (lo, hi) with 0 < lo < hi, got {search!r}")
+    return lo, hi
 
 
 def solve_for(
@@ -131,16 +143,30 @@ def solve_for(
     Data quantities (projections, distances) are held fixed although in reality they depend on
     ``n`` and ``alpha``; the answer is what the formula needs at those values.
     """
-    d = get(key)
-    if unknown not in d.inputs and unknown not in d.defaults:
-        raise ValueError(f"unknown must be an input of Theorem {d.key}: {', '.join(d.inputs)}")
+    d = get(v.theorem_key(key))
+    if not isinstance(unknown, str) or (unknown not in d.inputs and unknown not in d.defaults):
+        raise ValueError(
+            f"unknown must be an input of Theorem {d.key} ({', '.join(d.inputs)}), got {unknown!r}"
+        )
+    if values.get(unknown) is not None:
+        raise ValueError(f"{unknown} is the unknown solved for; do not pass a value for it")
+    goals = ("nonvacuous", "rigorous", *(c.name for c in d.conditions))
+    if not isinstance(goal, str) or goal not in goals:
+        raise ValueError(f"goal must be one of {', '.join(map(repr, goals))}, got {goal!r}")
+    if extremum is not None and (not isinstance(extremum, str) or extremum not in ("min", "max")):
+        raise ValueError(f"extremum must be 'min' or 'max', got {extremum!r}")
     ext = extremum or ("max" if unknown == "alpha" else "min")
-    if ext not in ("min", "max"):
-        raise ValueError(f"extremum must be 'min' or 'max', got {ext!r}")
-    lo, hi = search or {"alpha": (1e-8, 10.0), "k": (1.0, 1e60), "n": (1.0, 1e30)}.get(
-        unknown, (1e-12, 1e12)
+    checked = check_arguments(d, values, omit=(unknown,))
+    for name, arr in checked.items():
+        if np.ndim(arr):
+            raise ValueError(f"solve_for needs scalar values; {name} has shape {np.shape(arr)}")
+    lo, hi = (
+        _check_search(search)
+        if search is not None
+        else {"alpha": (1e-8, 10.0), "k": (1.0, 1e60), "n": (1.0, 1e30)}.get(unknown, (1e-12, 1e12))
     )
-    ok0 = _predicate(d.key, unknown, goal, dict(values))
+    errors: list[ValueError] = []
+    ok0 = _predicate(d.key, unknown, goal, dict(values), errors)
     integer = unknown in ("k", "n", "K", "C")
     rnd = np.ceil if ext == "min" else np.floor
 
@@ -148,8 +174,25 @@ def solve_for(
         return ok0(float(rnd(x)) if integer else x)
 
     grid = np.geomspace(lo, hi, 400)
+    # Fast path: the same error at both ends and the middle of the range does not come from the
+    # unknown (its messages name the inputs involved, with their values): report it at once.
+    for x in (grid[0], grid[len(grid) // 2], grid[-1]):
+        ok(float(x))
+    if len(errors) == 3 and len({str(e) for e in errors}) == 1:
+        raise ValueError(
+            f"Theorem {d.key} cannot be evaluated for any {unknown} in [{lo:g}, {hi:g}]: "
+            f"{errors[0]}"
+        )
+    errors.clear()
     mask = np.array([ok(float(x)) for x in grid])
     if not mask.any():
+        if len(errors) == len(grid):
+            # Not one value of the unknown gives a valid evaluation: the other inputs are at
+            # fault (or the search range is), so say why instead of "no k satisfies".
+            raise ValueError(
+                f"Theorem {d.key} cannot be evaluated for any {unknown} in [{lo:g}, {hi:g}]: "
+                f"{errors[0]}"
+            )
         raise ValueError(f"no {unknown} in [{lo:g}, {hi:g}] satisfies {goal!r} for Theorem {d.key}")
     i = int(np.argmax(mask)) if ext == "min" else int(len(mask) - 1 - np.argmax(mask[::-1]))
     # Refine the boundary between grid[i] (feasible) and its infeasible neighbour.

@@ -76,7 +76,9 @@ def evaluate_expression(expr: sp.Basic, values: Mapping[str, Any]) -> Any:
     missing = [n_ for n_ in names if n_ not in values]
     if missing:
         raise ValueError(f"missing value(s) for {', '.join(missing)}")
-    with np.errstate(over="ignore"):
+    # Overflow, 0/0 and division by zero are not warnings here: evaluate() checks every value it
+    # reports for finiteness and raises a ValueError naming the inputs involved.
+    with np.errstate(all="ignore"):
         out = fn(*(values[n_] for n_ in names))
     return np.asarray(out, dtype=np.float64) if not isinstance(out, bool | np.bool_) else out
 
@@ -115,14 +117,14 @@ def _holds(cond_lhs: Any, rel: str, cond_rhs: Any) -> Any:
     return RELATIONS[rel](cond_lhs, cond_rhs)
 
 
-def evaluate(key: str, **kwargs: Any) -> Report:
-    """Evaluate the theorem ``key`` (e.g. ``"6.24"``, ``"A.3"``, ``"L6.19"``) on keyword values.
+def check_arguments(
+    d: TheoremDef, kwargs: Mapping[str, Any], *, omit: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Validate the keyword arguments of Theorem ``d`` by name and return them as float arrays.
 
-    Required inputs must be given; optional ones (``eta``, ``lambda_1``, ``c``, ``C_r``, ...)
-    default to the expressions of the definition.  Raises ``ValueError`` for unknown, missing or
-    out-of-range arguments.
+    Unknown, derived, missing (except the names in ``omit``) and out-of-range arguments, and
+    grids that do not broadcast together, raise ``ValueError``/``TypeError`` naming them.
     """
-    d = get(key)
     given = {k_: val for k_, val in kwargs.items() if val is not None}
     for name in given:
         if name in d.derived:
@@ -132,16 +134,41 @@ def evaluate(key: str, **kwargs: Any) -> Report:
         if name not in d.inputs and name not in d.defaults:
             allowed = ", ".join([*d.inputs, *d.defaults])
             raise ValueError(f"Theorem {d.key} takes no argument {name!r}; arguments: {allowed}")
-    missing = [name for name in d.inputs if name not in given]
+    missing = [name for name in d.inputs if name not in given and name not in omit]
     if missing:
         raise ValueError(f"Theorem {d.key} needs {', '.join(missing)}")
     vals: dict[str, Any] = {name: _validate_input(d, name, val) for name, val in given.items()}
-    _consistency(vals)
+    _broadcastable(vals)
+    with np.errstate(all="ignore"):  # squares of huge norms overflow: then they are unequal
+        _consistency(vals)
+    return vals
+
+
+def evaluate(key: str, **kwargs: Any) -> Report:
+    """Evaluate the theorem ``key`` (e.g. ``"6.24"``, ``"A.3"``, ``"L6.19"``) on keyword values.
+
+    Required inputs must be given; optional ones (``eta``, ``lambda_1``, ``c``, ``C_r``, ...)
+    default to the expressions of the definition.  Raises ``ValueError`` for unknown, missing or
+    out-of-range arguments, and for inputs at which a reported number would overflow float64
+    (the message names the inputs involved): a report never carries NaN or inf.
+    """
+    # Overflow and 0/0 inside the formulas are not warnings: every reported number is checked
+    # by _require_finite, which raises a ValueError naming the inputs instead.
+    with np.errstate(all="ignore"):
+        return _evaluate(key, kwargs)
+
+
+def _evaluate(key: str, kwargs: Mapping[str, Any]) -> Report:
+    d = get(v.theorem_key(key))
+    given = {k_: val for k_, val in kwargs.items() if val is not None}
+    vals = check_arguments(d, given)
     for name, expr in d.derived.items():
         vals[name] = evaluate_expression(expr, vals)
+        _require_finite(d, f"{name} (fixed by the theorem)", vals[name], expr, vals)
     for name, expr in d.defaults.items():
         if name not in vals:
             vals[name] = evaluate_expression(expr, vals)
+            _require_finite(d, f"{name} (default)", vals[name], expr, vals)
     arrays = np.broadcast_arrays(*(np.asarray(x, dtype=np.float64) for x in vals.values()))
     vals = {name: (a if a.ndim else a[()]) for name, a in zip(vals, arrays, strict=True)}
     vals = {name: np.array(a, dtype=np.float64) for name, a in vals.items()}
@@ -154,6 +181,7 @@ def evaluate(key: str, **kwargs: Any) -> Report:
             vals["Gamma"] = vals["Gamma"] * iterations / T
     cutoff = evaluate_expression(d.cutoff, vals) if d.cutoff is not None else None
     step = vals.get("eta") if d.step_size is not None else None
+    _check_schedule(d, iterations, cutoff, vals)
 
     conditions = []
     for cd in d.conditions:
@@ -170,7 +198,7 @@ def evaluate(key: str, **kwargs: Any) -> Report:
         if cd.fatal and not np.all(holds):
             raise ValueError(
                 f"Theorem {d.key}: {cd.description} is violated ({_first(lhs)} {cd.relation} "
-                f"{_first(rhs)} is false); "
+                f"{_first(rhs)} is false, at {_shown(cd.lhs - cd.rhs, vals, d)}); "
                 + (
                     "alpha is too large for this spectrum"
                     if cd.name == "cutoff"
@@ -182,13 +210,17 @@ def evaluate(key: str, **kwargs: Any) -> Report:
         )
 
     conclusions = {name: evaluate_expression(expr, vals) for name, expr in d.conclusions.items()}
+    for cd, cond in zip(d.conditions, conditions, strict=True):
+        _require_finite(d, "hypothesis " + cd.name, cond.lhs, cd.lhs, vals)
+        _require_finite(d, "hypothesis " + cd.name, cond.rhs, cd.rhs, vals)
     for name, val in conclusions.items():
-        if not np.all(np.isfinite(val)):
-            raise ValueError(
-                f"Theorem {d.key}: {name} evaluated to a non-finite value; check inputs"
-            )
+        _require_finite(d, "the conclusion " + name, val, d.conclusions[name], vals)
     prob = evaluate_expression(d.probability, vals) if d.probability is not None else None
+    if d.probability is not None:
+        _require_finite(d, "the probability", prob, d.probability, vals)
     threshold = evaluate_expression(d.vacuous_threshold, vals) if d.vacuous_key else None
+    if d.vacuous_key:
+        _require_finite(d, "the vacuity threshold", threshold, d.vacuous_threshold, vals)
     inputs = dict(vals)
     if d.iterations is not None and not d.informal:
         inputs["Gamma_effective"] = inputs.pop("Gamma")
@@ -212,6 +244,82 @@ def evaluate(key: str, **kwargs: Any) -> Report:
 
 def _first(x: Any) -> str:
     return f"{float(np.ravel(x)[0]):.6g}"
+
+
+def _shown(expr: sp.Basic | None, vals: Mapping[str, Any], d: TheoremDef | None = None) -> str:
+    """``"alpha=0.1, n=100"``: the inputs ``expr`` depends on, with their (first) values.
+
+    With ``d``, quantities computed from other inputs are followed back to them (``nu`` of
+    (6.67) to ``zeta, B, K``; a default such as ``lambda_1`` to its expression; ``Gamma``, which
+    is ``Gamma ceil(T)/T`` once the iteration count is rounded, to the inputs of ``T``), so that
+    the argument at fault is named.
+    """
+    if expr is None:
+        return ", ".join(f"{n_}={_first(vals[n_])}" for n_ in sorted(vals))
+    names = {str(s) for s in sp.sympify(expr).free_symbols}
+    if d is not None:
+        todo = list(names)
+        while todo:
+            name = todo.pop()
+            more: set[str] = set()
+            if name in d.derived:
+                more = {str(s) for s in d.derived[name].free_symbols}
+            elif name in d.defaults:
+                more = {str(s) for s in d.defaults[name].free_symbols}
+            elif name == "Gamma" and d.iterations is not None and not d.informal:
+                more = {str(s) for s in d.iterations.free_symbols}
+            todo += sorted(more - names)
+            names |= more
+    return ", ".join(f"{n_}={_first(vals[n_])}" for n_ in sorted(names) if n_ in vals)
+
+
+def _require_finite(
+    d: TheoremDef,
+    what: str,
+    value: Any,
+    expr: sp.Basic | None,
+    vals: Mapping[str, Any],
+    *,
+    show: bool = True,
+) -> None:
+    """Raise ``ValueError`` naming the inputs of ``expr`` when ``value`` is not finite.
+
+    Finite inputs can still overflow float64 (``alpha = 1e308`` squared) or give ``0 * inf``; a
+    report must never carry such a number, so the combination of inputs is refused instead.
+    ``expr`` is printed (after ``what``, when ``show``) only then: printing is slow.
+    """
+    arr = np.asarray(value, dtype=np.float64)
+    finite = np.isfinite(arr)
+    if np.all(finite):
+        return
+    bad = float(arr[~finite].ravel()[0]) if arr.ndim else float(arr)
+    if show and expr is not None:
+        what = f"{what} = {expr}"
+    raise ValueError(
+        f"Theorem {d.key}: {what} evaluates to {bad} (float64 overflow or 0/0) at "
+        f"{_shown(expr, vals, d)}; these inputs are outside the range the formulas can be "
+        "evaluated in"
+    )
+
+
+def _check_schedule(d: TheoremDef, iterations: Any, cutoff: Any, vals: Mapping[str, Any]) -> None:
+    """The iteration count, ``Gamma ceil(T)/T`` and the cutoff must be finite (named if not)."""
+    if d.iterations is not None:
+        _require_finite(d, "the iteration count T", iterations, d.iterations, vals)
+        _require_finite(d, "Gamma * ceil(T) / T", vals["Gamma"], d.iterations, vals, show=False)
+    if d.cutoff is not None:
+        _require_finite(d, "the cutoff", cutoff, d.cutoff, vals)
+
+
+def _broadcastable(vals: Mapping[str, np.ndarray]) -> None:
+    """Grid inputs must broadcast together; name the arguments whose shapes clash."""
+    try:
+        np.broadcast_shapes(*(np.shape(a) for a in vals.values()))
+    except ValueError:
+        shapes = ", ".join(f"{n_} {np.shape(a)}" for n_, a in vals.items() if np.ndim(a))
+        raise ValueError(
+            f"array arguments must broadcast to one grid shape; got {shapes}"
+        ) from None
 
 
 def list_theorems() -> list[tuple[str, str, str]]:
@@ -517,6 +625,7 @@ def theorem_a_3(
     return evaluate("A.3", **locals())
 
 
+@np.errstate(all="ignore")  # overflow of huge Gamma or r0 is refused below, by name
 def lemma_6_2(split: InfoNuisance, r0: ArrayLike, *, Gamma: float) -> Report:
     """Lemma 6.2, eqs. (6.2)-(6.3), checked on a split and a residual.
 
@@ -524,8 +633,19 @@ def lemma_6_2(split: InfoNuisance, r0: ArrayLike, *, Gamma: float) -> Report:
     ||Pi_N r0||^2)^{1/2}``, ``upper_gamma`` = ``Gamma ||r0||``, ``lower`` =
     ``(alpha/lambda_1) ||Pi_I r0||``; the three inequalities are the report's conditions.
     """
-    G = float(v.in_range("Gamma", Gamma, 1.0))
+    if not isinstance(split, InfoNuisance):
+        raise TypeError(f"split must be an InfoNuisance, got {type(split).__name__}")
+    G_arr = v.in_range("Gamma", Gamma, 1.0)
+    if G_arr.ndim:
+        raise ValueError(f"Gamma must be a scalar, got shape {G_arr.shape}")
+    # np.float64, not float: a Python float power raises OverflowError instead of giving inf.
+    G = np.float64(G_arr)
     r = v.as_float("r0", r0)
+    if r.shape[-1:] != (split.dim,):
+        raise ValueError(
+            f"r0 must have length {split.dim} (class-major, K*n) in its last axis, got shape "
+            f"{r.shape}"
+        )
     val = split.early_stopping_value(r, G)
     info, nuis = split.info_norm(r), split.nuisance_norm(r)
     upper = np.sqrt(info**2 + G**2 * nuis**2)
@@ -559,6 +679,12 @@ def lemma_6_2(split: InfoNuisance, r0: ArrayLike, *, Gamma: float) -> Report:
             "B >= (alpha/lambda_1) ||Pi_I r0||",
         ),
     )
+    for label, x in (("value", val), ("upper", upper), ("upper_gamma", upper_g), ("lower", lower)):
+        if not np.all(np.isfinite(x)):
+            raise ValueError(
+                f"Lemma 6.2: {label} overflows float64 at Gamma={G:g}, ||r0|| = "
+                f"{float(np.max(np.linalg.norm(r, axis=-1))):.3g}; Gamma and r0 are too large"
+            )
     return Report(
         "L6.2",
         "bounds on the early-stopping value, eqs. (6.2)-(6.3)",

@@ -11,8 +11,9 @@ jacobound demo [--out DIR]                default experiments at small sizes, th
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -118,8 +119,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 3 if any(c.failed for _, c in everything) else 0
 
 
+def _out_checked(cmd: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Check ``--out`` (writable directory, or creatable) before the command does any work."""
+
+    @functools.wraps(cmd)
+    def wrapper(args: argparse.Namespace) -> int:
+        from simulate.experiments.base import check_output_dir
+
+        if args.out is not None:
+            check_output_dir(args.out)
+        return cmd(args)
+
+    return wrapper
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = bounds_cli.OneLineParser(
         prog="jacobound", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="command")
@@ -132,14 +147,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     r.add_argument("--device", help="auto, cpu or cuda")
     r.add_argument("--seed", type=int)
     r.add_argument("--quiet", action="store_true", help="no progress bars")
-    r.set_defaults(func=cmd_run)
+    r.set_defaults(func=_out_checked(cmd_run))
     p = sub.add_parser("report", help="Markdown report of a results directory")
     p.add_argument("dir")
     p.set_defaults(func=cmd_report)
     d = sub.add_parser("demo", help="default experiments at small sizes and the report")
     d.add_argument("--out", default="runs/demo")
     d.add_argument("--quiet", action="store_true")
-    d.set_defaults(func=cmd_demo)
+    d.set_defaults(func=_out_checked(cmd_demo))
     try:
         return bounds_cli.run(parser, argv)
     except KeyboardInterrupt:

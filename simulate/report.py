@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from . import io
 from .experiments.checks import read_checks, summary_line
+
+#: Keys every results.json written by ``run_experiment`` has, with their types.
+_REQUIRED = {"experiment": str, "device": str, "seed": int, "versions": dict}
+#: Optional keys the report reads, with their types.
+_OPTIONAL = {
+    "checks": dict,
+    "predicted_vs_observed": list,
+    "tables": dict,
+    "summary": dict,
+    "figures": list,
+}
 
 
 def _fmt(x: Any) -> str:
@@ -94,9 +106,41 @@ def experiment_section(res: dict[str, Any], folder: Path, root: Path) -> list[st
     return out
 
 
+def _reject_constant(token: str) -> Any:
+    raise ValueError(f"non-finite number {token} (results files hold finite numbers only)")
+
+
+def read_results(path: Path) -> dict[str, Any]:
+    """Read and check one ``results.json``; anything malformed is a ``ValueError`` naming it."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_reject_constant)
+    except OSError as exc:
+        raise ValueError(f"{path} cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not a results.json (not UTF-8 text)") from None
+    except ValueError as exc:  # JSONDecodeError and the non-finite constants
+        raise ValueError(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path} must hold a JSON object, got a {type(data).__name__}")
+    for key, tp in _REQUIRED.items():
+        if not isinstance(data.get(key), tp) or isinstance(data.get(key), bool):
+            raise ValueError(
+                f"{path} is not a jacobound results file: {key!r} must be a {tp.__name__}, "
+                f"got {data.get(key)!r}"
+            )
+    for key, tp in _OPTIONAL.items():
+        if key in data and not isinstance(data[key], tp):
+            raise ValueError(
+                f"{path}: {key!r} must be a {tp.__name__}, got {type(data[key]).__name__}"
+            )
+    return data
+
+
 def write_report(root: Path | str) -> Path:
     """Collect every ``results.json`` under ``root`` into ``root/report.md``; returns its path."""
     root = Path(root)
+    if not root.is_dir():
+        raise ValueError(f"{root} is not a directory of results")
     files = sorted(root.rglob("results.json"))
     if not files:
         raise ValueError(f"no results.json under {root}")
@@ -108,7 +152,14 @@ def write_report(root: Path | str) -> Path:
         "",
     ]
     for f in files:
-        lines += experiment_section(io.read_json(f), f.parent, root)
+        res = read_results(f)
+        try:
+            lines += experiment_section(res, f.parent, root)
+        except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+            # A hand-edited or foreign file: its structure is not what run_experiment writes.
+            raise ValueError(
+                f"{f} is not a jacobound results file ({type(exc).__name__}: {exc})"
+            ) from None
     path = root / "report.md"
     io.atomic_write_text(path, "\n".join(lines) + "\n")
     return path

@@ -8,6 +8,8 @@ dict`` (JSON-ready: ``summary``, ``series``, ``tables``, ``checks``, ``predicted
 from __future__ import annotations
 
 import dataclasses
+import os
+import tempfile
 import time
 import tomllib
 import types
@@ -24,6 +26,11 @@ from ..backend import resolve_device
 
 REGISTRY: dict[str, types.ModuleType] = {}
 
+#: Largest seed (torch.manual_seed takes a signed or unsigned 64-bit integer).
+SEED_MAX = 2**63 - 1
+#: Config integers must fit a signed 64-bit integer (torch and numpy sizes).
+INT_MAX = 2**63 - 1
+
 
 def register(module: types.ModuleType) -> types.ModuleType:
     REGISTRY[module.NAME] = module
@@ -39,8 +46,12 @@ class BaseConfig:
 
     def validate(self) -> None:
         """Range checks; subclasses extend (each raises ``ValueError`` naming the field)."""
-        if not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        if (
+            not isinstance(self.seed, int)
+            or isinstance(self.seed, bool)
+            or not 0 <= self.seed <= SEED_MAX
+        ):
+            raise ValueError(f"seed must be an integer in [0, 2**63 - 1], got {self.seed!r}")
         resolve_device(self.device)
 
     def __post_init__(self) -> None:
@@ -52,9 +63,11 @@ def positive(cfg: Any, *names: str, integer: bool = False) -> None:
     for name in names:
         val = getattr(cfg, name)
         vals = val if isinstance(val, tuple) else (val,)
+        if not vals:
+            raise ValueError(f"{name} must not be empty, got {val!r}")
         for x in vals:
             ok = isinstance(x, int) if integer else isinstance(x, int | float)
-            if not ok or not np.isfinite(x) or x <= 0:
+            if not ok or isinstance(x, bool) or not np.isfinite(x) or x <= 0:
                 kind = "positive integer" if integer else "positive number"
                 raise ValueError(f"{name} must be a {kind} (or a tuple of them), got {val!r}")
 
@@ -64,12 +77,24 @@ def _coerce(tp: Any, value: Any, name: str) -> Any:
     if origin is tuple:
         if not isinstance(value, list | tuple):
             raise ValueError(f"{name} must be a list, got {value!r}")
+        if not value:
+            # Every list field is a sweep (sizes, corruption levels, ...): empty runs nothing.
+            raise ValueError(f"{name} must be a non-empty list, got {value!r}")
         (inner, *_rest) = typing.get_args(tp)
         return tuple(_coerce(inner, v, name) for v in value)
-    if tp is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+    if tp in (int, float) and isinstance(value, bool):
+        # TOML true/false are not numbers, although Python's bool is an int subclass.
+        raise ValueError(f"{name} must be of type {tp.__name__}, got the boolean {value!r}")
+    if tp is float and isinstance(value, int):
+        if abs(value) > INT_MAX:
+            raise ValueError(f"{name} must be a finite float, got {value!r}")
+        value = float(value)
     if tp in (int, float, str, bool) and not isinstance(value, tp):
         raise ValueError(f"{name} must be of type {tp.__name__}, got {value!r}")
+    if tp is float and not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if tp is int and abs(value) > INT_MAX:
+        raise ValueError(f"{name} must fit a 64-bit integer (|x| <= 2**63 - 1), got {value!r}")
     return value
 
 
@@ -85,8 +110,48 @@ def make_config(cls: type, overrides: Mapping[str, Any]) -> Any:
 
 
 def load_toml(path: Path | str) -> dict[str, Any]:
-    with open(path, "rb") as fh:
-        return tomllib.load(fh)
+    """Read a TOML config; a missing, unreadable or malformed file is a ``ValueError``."""
+    p = Path(path)
+    try:
+        with open(p, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ValueError(f"config file {p} does not exist") from None
+    except IsADirectoryError:
+        raise ValueError(f"config {p} is a directory, not a TOML file") from None
+    except OSError as exc:
+        raise ValueError(f"config {p} cannot be read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"config {p} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"config {p} is not valid TOML (not UTF-8 text)") from None
+
+
+def check_output_dir(out: Path | str) -> Path:
+    """Make sure ``out`` is, or can be created as, a writable directory; before any work.
+
+    Creates it (as the run would) and writes and removes a probe file, so that a path under a
+    file, in a read-only place or in a pseudo file system such as ``/proc`` fails at once rather
+    than after the experiment has run.  Raises ``ValueError`` naming ``out``.
+    """
+    if not str(out).strip():
+        raise ValueError("out must be a directory path, got an empty string")
+    p = Path(out)
+    if p.exists() and not p.is_dir():
+        raise ValueError(f"out {p} exists and is not a directory")
+    parent = p
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(f"out {p} cannot be created: {parent} is a file, not a directory")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=p, prefix=".jacobound-write-test.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ValueError(f"out {p} is not a writable directory: {exc.strerror or exc}") from None
+    return p
 
 
 def run_experiment(
@@ -100,6 +165,7 @@ def run_experiment(
         raise ValueError(f"unknown experiment {name!r}; known: {', '.join(sorted(REGISTRY))}")
     mod = REGISTRY[name]
     config = make_config(mod.Config, overrides or {})
+    check_output_dir(out)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     io.remove_stale_temps(out)  # a killed write's leftovers (runs/ is cleaned by cached_run)
