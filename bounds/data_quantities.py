@@ -9,7 +9,7 @@ and an initial residual.  All vectors are class-major (spec §1.2).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -17,10 +17,17 @@ from numpy.typing import ArrayLike
 
 from . import _validate as v
 from . import formulas as F
-from .kernels import DEFAULT_DEGREE, Activation, get_activation, lambda_min_centers, ntk
+from .kernels import (
+    DEFAULT_DEGREE,
+    Activation,
+    dual_expectation,
+    get_activation,
+    lambda_min_centers,
+    ntk,
+)
 from .report import Report
 from .spectral import InfoNuisance
-from .theorems import evaluate, evaluate_expression
+from .theorems import evaluate, evaluate_expression, gamma_factor
 
 __all__ = [
     "DataQuantities",
@@ -31,6 +38,21 @@ __all__ = [
     "kernel_split",
     "spectral_norm",
 ]
+
+
+#: ``lambda_M = lambda_min(Sigma(M))`` must exceed this fraction of ``trace(Sigma(M))``.  The
+#: kernel entries carry an absolute error of ~1e-13 (quadrature, see :mod:`bounds.kernels`), so
+#: ``lambda_min`` is known to ~``KC * 1e-13`` while the trace is ``KC E[phi'(z)^2]`` (0.29 for
+#: softplus): the threshold is ~3000x above that error, and a ``lambda_M`` below it is zero to
+#: working precision (e.g. repeated centres), where its sign would be round-off.
+LAMBDA_M_RTOL = 1e-9
+
+
+def _mark_rank_boundary(rep: Report, split: InfoNuisance) -> Report:
+    """Add ``"rank"`` to ``rep.boundary`` when a singular value sits at the cutoff."""
+    if split.rank_at_boundary and "rank" not in rep.boundary:
+        return replace(rep, boundary=(*rep.boundary, "rank"))
+    return rep
 
 
 def spectral_norm(X: ArrayLike) -> float:
@@ -119,7 +141,7 @@ def _quantities(
 
 
 def effective_gamma(key: str, **values: Any) -> float:
-    """``Gamma * ceil(T) / T`` for the theorem's ``T`` (the Gamma its report is evaluated at)."""
+    """``Gamma * gamma_factor(T)`` for the theorem's ``T``: the Gamma its report is evaluated at."""
     d = F.get(key)
     vals = {k_: np.asarray(val, dtype=float) for k_, val in values.items() if val is not None}
     for name, expr in d.derived.items():
@@ -130,7 +152,7 @@ def effective_gamma(key: str, **values: Any) -> float:
     if d.iterations is None or d.informal:
         return float(vals["Gamma"])
     T = float(evaluate_expression(d.iterations, vals))
-    return float(vals["Gamma"]) * max(np.ceil(T), 1.0) / T
+    return float(vals["Gamma"]) * float(gamma_factor(T))
 
 
 _RANDOM_INIT = {"6.23", "6.24", "6.25"}
@@ -219,8 +241,13 @@ def from_data(
         if centers is None:
             raise ValueError("Theorem A.3 needs centers (the KC x d matrix M of cluster centres)")
         lam_M = lambda_min_centers(centers, act, degree)
-        if lam_M <= 0:
-            raise ValueError(f"Sigma(M) must be positive definite; lambda_min = {lam_M:.3g}")
+        trace = np.shape(centers)[0] * float(dual_expectation(1.0, act, degree))
+        if lam_M <= LAMBDA_M_RTOL * trace:
+            raise ValueError(
+                f"Sigma(M) must be positive definite: lambda_min = {lam_M:.3g} is not above "
+                f"{LAMBDA_M_RTOL:g} * trace = {LAMBDA_M_RTOL * trace:.3g} (zero to working "
+                "precision, e.g. repeated or nearly parallel centres)"
+            )
         scalars.setdefault("B", act.B)
         scalars.setdefault("X_norm", spectral_norm(A))
         rep = evaluate("A.3", n=n, K=K, lambda_M=lam_M, **scalars)
@@ -261,6 +288,7 @@ def from_data(
             if name in (*F.DEFS[key].inputs, *F.DEFS[key].defaults)
         }
         rep = evaluate(key, **base, **inputs, **scalars)
+    rep = _mark_rank_boundary(rep, split)
     return (rep, q) if return_quantities else rep
 
 
@@ -352,5 +380,5 @@ def from_jacobian(
         for name, val in q.as_inputs().items()
         if name in (*d.inputs, *d.defaults) and name not in base
     }
-    rep = evaluate(key, **inputs, **base)
+    rep = _mark_rank_boundary(evaluate(key, **inputs, **base), split)
     return (rep, q) if return_quantities else rep
