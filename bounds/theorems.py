@@ -135,8 +135,7 @@ def whole_steps(T: ArrayLike) -> tuple[Any, Any]:
     near = np.round(t)
     snap = (near >= 1) & (np.abs(t - near) <= ITERATION_RTOL * near)
     steps = np.maximum(np.where(snap, near, np.ceil(t)), 1.0)
-    j = np.maximum(np.floor(t / (1 + ITERATION_RTOL)), 1.0)
-    edge = j * (1 + ITERATION_RTOL)
+    edge = np.maximum(near, 1.0) * (1 + ITERATION_RTOL)  # the nearest switch
     at_boundary = np.abs(t - edge) <= (BOUNDARY_RTOL / 10) * edge
     return steps, at_boundary
 
