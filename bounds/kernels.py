@@ -49,7 +49,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.polynomial import chebyshev as cheb
 from numpy.typing import ArrayLike, NDArray
-from scipy import fft, special
+from scipy import fft, linalg, special
 
 from . import _validate as v
 
@@ -187,7 +187,7 @@ def _log_orthonormal_hermite(x: Array, n: int) -> tuple[Array, Array, Array]:
 def gauss_hermite(degree: int) -> tuple[Array, Array]:
     """Nodes ``z`` and weights ``w`` with ``E[f(Z)] ~ sum w f(z)`` for ``Z ~ N(0,1)``.
 
-    Golub–Welsch nodes (``eigvalsh`` of the Jacobi matrix) polished by one Newton step, and the
+    Golub–Welsch nodes (eigenvalues of the symmetric tridiagonal Jacobi matrix) polished by one Newton step, and the
     Christoffel weights ``1 / (n p_{n-1}(x)^2)`` formed in logarithms, so that they stay finite
     for every degree up to :data:`MAX_DEGREE` (``numpy``'s ``hermgauss`` overflows from degree
     ~370 on); the outer weights underflow to zero, where they are below 1e-300.  The rule is
@@ -198,8 +198,7 @@ def gauss_hermite(degree: int) -> tuple[Array, Array]:
     (1.0, 3.0)
     """
     m = _check_degree(degree)
-    k = np.arange(1, m)
-    x = np.linalg.eigvalsh(np.diag(np.sqrt(k / 2.0), 1) + np.diag(np.sqrt(k / 2.0), -1))
+    x = linalg.eigvalsh_tridiagonal(np.zeros(m), np.sqrt(np.arange(1, m) / 2.0))
     pn, pn1, _ = _log_orthonormal_hermite(x, m)
     x = x - pn / (np.sqrt(2.0 * m) * pn1)  # Newton: p_n' = sqrt(2 n) p_{n-1}
     _, pn1, logs = _log_orthonormal_hermite(x, m)
@@ -388,6 +387,9 @@ def ntk(
             raise ValueError("X must have non-zero rows")
         gram = A @ A.T
         rho = gram / np.outer(norms, norms)
+        # A row's correlation with itself is 1; computed, it may be 1 - 2e-16, which the ReLU
+        # kernel (slope ~ (1 - rho)^{-1/2} at 1) would turn into an error of ~1e-8.
+        np.fill_diagonal(rho, 1.0)
         iu = np.triu_indices(A.shape[0])
         vals = dual_expectation(rho[iu], act, deg, a=norms[iu[0]], b=norms[iu[1]])
         G = np.empty_like(gram)
