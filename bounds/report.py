@@ -200,10 +200,18 @@ class Report:
     def at_boundary(self) -> tuple[str, ...]:
         """Names of the decisions at a tolerance boundary (anywhere on a grid).
 
-        Hypotheses whose sides agree to :data:`BOUNDARY_RTOL` and the entries of ``boundary``;
-        empty when every decision is stable under a relative 1e-13 change of the inputs.
+        Hypotheses whose sides agree to :data:`BOUNDARY_RTOL`, ``"vacuous"`` when the headline
+        bound is that close to its threshold, and the entries of ``boundary``; empty when every
+        decision is stable under a relative 1e-13 change of the inputs.
         """
         names = [c.name for c in self.conditions if np.any(c.at_boundary)]
+        if self.vacuous_key is not None:
+            # The vacuity flag compares the headline bound with its threshold: same band.
+            edge = Condition(
+                "vacuous", self.conclusions[self.vacuous_key], ">=", self.vacuous_threshold, True
+            )
+            if np.any(edge.at_boundary):
+                names.append("vacuous")
         return tuple(dict.fromkeys([*names, *self.boundary]))
 
     @property

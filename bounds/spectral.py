@@ -92,7 +92,8 @@ class InfoNuisance:
             )
         if U.shape[1] > U.shape[0]:
             raise ValueError(f"eigenvectors has more columns than rows: shape {U.shape}")
-        if np.any(np.diff(lam) > 1e-12 * max(1.0, float(lam[0]))):
+        # Relative to lambda_1 (no absolute floor: the spectrum's scale is free).
+        if np.any(np.diff(lam) > 1e-12 * abs(float(lam[0]))):
             raise ValueError("eigenvalues must be sorted in decreasing order")
         if np.any(lam < 0):
             raise ValueError("eigenvalues (squared singular values) must be >= 0")
@@ -160,7 +161,8 @@ class InfoNuisance:
         A = v.matrix("G", G)
         if A.shape[0] != A.shape[1]:
             raise ValueError(f"G must be square, got shape {A.shape}")
-        if not np.allclose(A, A.T, rtol=1e-10, atol=1e-12 * max(1.0, np.abs(A).max())):
+        # Relative to the largest entry (no absolute floor: the Gram's scale is free).
+        if not np.allclose(A, A.T, rtol=1e-10, atol=1e-12 * np.abs(A).max()):
             raise ValueError("G must be symmetric (a Gram matrix J J^T)")
         lam, U = np.linalg.eigh((A + A.T) / 2)
         return cls.from_eigh(lam, U, cutoff, kron=kron)

@@ -623,8 +623,9 @@ def lemma_6_2(split: InfoNuisance, r0: ArrayLike, *, Gamma: float) -> Report:
     upper = np.sqrt(info**2 + G**2 * nuis**2)
     upper_g = G * np.linalg.norm(r, axis=-1)
     lower = split.cutoff / split.lambda_1 * info
-    # Round-off slack: the inequalities are compared at relative precision 1e-12.
-    tol = 1e-12 * (1.0 + upper_g)
+    # Round-off slack: the inequalities are compared at relative precision 1e-12 of
+    # Gamma ||r0||, the largest of the quantities (no absolute floor: r0's scale is free).
+    tol = 1e-12 * upper_g
     conds = (
         Condition(
             "6.2a",

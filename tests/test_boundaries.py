@@ -10,6 +10,7 @@ boundary goes unreported.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -113,6 +114,18 @@ def test_condition_at_boundary_is_relative():
     grid = Condition("x", np.array([1.0, 2.0]), "<=", np.array([1.0, 3.0]), np.array([1, 1]))
     np.testing.assert_array_equal(grid.at_boundary, [True, False])
     assert Condition("x", 1.0, "<=", 1.0, True).to_dict()["at_boundary"] is True
+
+
+def test_vacuity_at_its_threshold_is_reported():
+    rep = bounds.theorem_2_5(Gamma=2.0, k=10**9, n=1000, K=3, C=2, lambda_M=0.1, sigma=0.0)
+    at = _with_error(rep, float(rep.vacuous_threshold) * (1 + 1e-12))
+    assert "vacuous" in at.at_boundary
+    assert "vacuous" not in _with_error(rep, 2.0 * float(rep.vacuous_threshold)).at_boundary
+
+
+def _with_error(rep, value):
+    """``rep`` with its headline bound replaced by ``value``."""
+    return dataclasses.replace(rep, conclusions={**rep.conclusions, rep.vacuous_key: value})
 
 
 def test_defaults_meeting_a_hypothesis_hold_by_construction():
@@ -251,6 +264,8 @@ def _check_stable(key: str, p: dict[str, Any], signs: list[int]) -> None:
         assert name in flagged, (name, rep, pert)
     if bool(rep.rigorous) != bool(pert.rigorous):
         assert flagged, (rep, pert)
+    if bool(rep.vacuous) != bool(pert.vacuous):
+        assert "vacuous" in flagged, (rep, pert)
 
 
 signs_st = st.lists(st.sampled_from([-1, 1]), min_size=16, max_size=16)
