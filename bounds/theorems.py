@@ -6,8 +6,9 @@ are keyword-only, scalars or numpy arrays that broadcast together (evaluate a bo
 
 Iterations.  The paper's ``T`` is real.  Formal statements run ``m`` = :func:`whole_steps` of
 ``T`` (the ceiling, except that a ``T`` within ``ITERATION_RTOL`` of a whole number counts as
-that number) and are evaluated at ``Gamma_eff = Gamma * m / T`` (so
-``m = Gamma_eff / (eta cutoff^2)`` exactly, spec §0.2); ``Gamma_eff`` is reported in ``inputs``.
+that number) and are evaluated at ``Gamma_eff = Gamma * max(m / T, 1)`` (so
+``m = Gamma_eff / (eta cutoff^2)`` exactly, spec §0.2, unless ``T`` was up to 1e-9 above ``m``;
+see :func:`gamma_factor`); ``Gamma_eff`` is reported in ``inputs``.
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ __all__ = [
 #: A real iteration count within this relative distance of a whole number ``m`` counts as ``m``
 #: steps.  ``T = Gamma / (eta cutoff^2)`` carries a few ulp of round-off (~1e-15): without the
 #: tolerance an exact ``T = 1`` computed as ``1 + 2e-16`` would become 2 steps and double
-#: ``Gamma_eff``.  The price is ``Gamma_eff >= Gamma (1 - ITERATION_RTOL)`` instead of ``>=
-#: Gamma``, a relative 1e-9 change of ``e^{-Gamma}`` and of the distance bounds.
+#: ``Gamma_eff``.  The price: a ``T`` up to 1e-9 above ``m`` runs ``m >= T (1 - ITERATION_RTOL)``
+#: steps at ``Gamma`` (:func:`gamma_factor`), a relative 1e-9 short of ``(1 - eta a^2)^T``.
 ITERATION_RTOL = 1e-9
 
 _INTEGERS = {"k", "n", "K", "C"}
@@ -147,7 +148,7 @@ def _guaranteed(key: str, name: str, defaulted: frozenset[str]) -> bool:
     Either it is a non-strict inequality that becomes an identity once the derived values and
     the defaults of ``defaulted`` are substituted (``eta`` at its largest value, ``c`` equal to
     ``||Pi_I y|| / ||y||``), or it compares an input with a constant that the input's validated
-    range already implies (``Gamma >= 1``; ``Gamma_eff >= Gamma`` by :func:`whole_steps`).
+    range already implies (``Gamma >= 1``; ``Gamma_eff >= Gamma`` by :func:`gamma_factor`).
     Decided symbolically, so the last digits of the two sides cannot make it fail.
     """
     d = get(key)
