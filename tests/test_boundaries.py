@@ -237,6 +237,31 @@ def point_a_3(draw: st.DrawFn) -> dict[str, Any]:
     )
 
 
+@st.composite
+def point_6_21(draw: st.DrawFn) -> dict[str, Any]:
+    n = draw(st.integers(10, 10**5))
+    X = math.sqrt(n) * draw(st.floats(0.2, 1.0))
+    amax = math.sqrt(X) / n**0.25  # cutoff nu B alpha (sqrt(n) ||X||)^{1/2} = lambda_1 = nu B ||X||
+    norm = draw(st.floats(0.1, 100.0))
+    p: dict[str, Any] = dict(
+        alpha=amax * draw(st.one_of(st.just(1.0), st.floats(0.01, 1.0))),
+        Gamma=draw(st.one_of(st.just(1.0), st.floats(1.0, 10.0))),
+        zeta=draw(st.one_of(st.just(0.5), st.floats(1e-4, 0.5))),
+        delta=draw(st.floats(1e-3, 0.9)),
+        k=draw(st.integers(1, 10**30)),
+        n=n,
+        nu=draw(st.floats(1e-3, 10.0)),
+        B=1.0,
+        X_norm=X,
+        r0_norm=norm,
+        r0_nuisance=norm * draw(st.floats(0.0, 1.0)),
+        r0_pinv=draw(st.floats(0.0, 100.0)),
+    )
+    if draw(st.booleans()):
+        p["C_r"] = norm / math.sqrt(n)  # at the hypothesis C_r >= ||r0|| / sqrt(n)
+    return p
+
+
 def _perturbed(p: dict[str, Any], signs: list[int]) -> dict[str, Any]:
     out = dict(p)
     floats = [k_ for k_ in sorted(p) if k_ not in _INTEGER_INPUTS]
@@ -279,6 +304,11 @@ def test_6_24_decisions_stable_or_at_boundary(p, signs):
 @given(point_5_3(), signs_st)
 def test_5_3_decisions_stable_or_at_boundary(p, signs):
     _check_stable("5.3", p, signs)
+
+
+@given(point_6_21(), signs_st)
+def test_6_21_decisions_stable_or_at_boundary(p, signs):
+    _check_stable("6.21", p, signs)
 
 
 @given(point_a_3(), signs_st)
