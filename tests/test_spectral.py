@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bounds import InfoNuisance, corollary_6_6_bound, lemma_6_2
+from bounds.spectral import RANK_RTOL
 
 from .strategies import matrices, split_and_vector
 
@@ -28,7 +29,9 @@ def test_rank_counts_singular_values_at_least_cutoff(data):
     J, cutoff, _ = data
     s = InfoNuisance.from_jacobian(J, cutoff)
     sv = np.linalg.svd(J, compute_uv=False)
-    assert s.rank == int(np.sum(sv >= cutoff * (1 - 1e-12))) or s.rank == int(np.sum(sv >= cutoff))
+    # The split compares sqrt(s^2) with the cutoff at relative RANK_RTOL; only a singular value
+    # that close to the cutoff can make the count differ, and the split reports it.
+    assert s.rank == int(np.sum(sv >= cutoff * (1 - RANK_RTOL))) or s.rank_at_boundary
 
 
 def test_singular_value_equal_to_cutoff_is_information():
