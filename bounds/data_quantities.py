@@ -17,10 +17,16 @@ from numpy.typing import ArrayLike
 
 from . import _validate as v
 from . import formulas as F
-from .kernels import DEFAULT_DEGREE, Activation, get_activation, lambda_min_centers, ntk
+from .kernels import (
+    DEFAULT_DEGREE,
+    Activation,
+    get_activation,
+    lambda_min_centers,
+    ntk,
+)
 from .report import Condition, Report
 from .spectral import InfoNuisance
-from .theorems import evaluate, evaluate_expression
+from .theorems import evaluate, evaluate_expression, gamma_factor
 
 __all__ = [
     "DataQuantities",
@@ -31,6 +37,21 @@ __all__ = [
     "kernel_split",
     "spectral_norm",
 ]
+
+
+#: ``lambda_M = lambda_min(Sigma(M))`` must exceed this fraction of ``trace(Sigma(M))``.  The
+#: kernel entries carry an absolute error of ~1e-13 (quadrature, see :mod:`bounds.kernels`), so
+#: ``lambda_min`` is known to ~``KC * 1e-13`` while the trace is ``KC E[phi'(z)^2]`` (0.29 for
+#: softplus): the threshold is ~3000x above that error, and a ``lambda_M`` below it is zero to
+#: working precision (e.g. repeated centres), where its sign would be round-off.
+LAMBDA_M_RTOL = 1e-9
+
+
+def _mark_rank_boundary(rep: Report, split: InfoNuisance) -> Report:
+    """Add ``"rank"`` to ``rep.boundary`` when a singular value sits at the cutoff."""
+    if split.rank_at_boundary and "rank" not in rep.boundary:
+        return replace(rep, boundary=(*rep.boundary, "rank"))
+    return rep
 
 
 def spectral_norm(X: ArrayLike) -> float:
@@ -133,7 +154,7 @@ def _raw_quantities(
 
 
 def effective_gamma(key: str, **values: Any) -> float:
-    """``Gamma * ceil(T) / T`` for the theorem's ``T`` (the Gamma its report is evaluated at)."""
+    """``Gamma * gamma_factor(T)`` for the theorem's ``T``: the Gamma its report is evaluated at."""
     d = F.get(key)
     vals = {k_: np.asarray(val, dtype=float) for k_, val in values.items() if val is not None}
     for name, expr in d.derived.items():
@@ -144,7 +165,7 @@ def effective_gamma(key: str, **values: Any) -> float:
     if d.iterations is None or d.informal:
         return float(vals["Gamma"])
     T = float(evaluate_expression(d.iterations, vals))
-    return float(vals["Gamma"]) * max(np.ceil(T), 1.0) / T
+    return float(vals["Gamma"]) * float(gamma_factor(T))
 
 
 _RANDOM_INIT = {"6.23", "6.24", "6.25"}
@@ -296,23 +317,27 @@ def _lambda_M(M: np.ndarray, act: Activation, degree: int) -> float:
     returns round-off of size ``m eps lambda_max`` (m = KC; ``lambda_max <= B^2 ||M||^2`` by
     Schur, Lemma 6.12) plus the kernel's own entry error (the Chebyshev truncation estimate of
     :func:`bounds.kernels.dual_interpolant`, times m for the spectral norm), which the A.3 bound
-    would divide by.  Eigenvalues within 100 times that noise are refused.
+    would divide by.  Eigenvalues within 100 times that noise, or below
+    :data:`LAMBDA_M_RTOL` times ``trace(Sigma~(M))`` (the larger), are refused.
     """
-    from .kernels import dual_interpolant, schur_upper_bound
+    from .kernels import dual_expectation, dual_interpolant, schur_upper_bound
 
     lam_min = lambda_min_centers(M, act, degree)
     m = M.shape[0]
     entry_err = dual_interpolant(act, degree).error_estimate if act.smooth else 0.0
     scale = float(schur_upper_bound(spectral_norm(M), act.B))
     noise = m * (np.finfo(np.float64).eps * scale + entry_err)
-    if lam_min <= 100.0 * noise:
+    trace = m * float(dual_expectation(1.0, act, degree))
+    threshold = max(100.0 * noise, LAMBDA_M_RTOL * trace)
+    if lam_min <= threshold:
         G = M @ M.T
         np.fill_diagonal(G, -np.inf)
         i, j = np.unravel_index(int(np.argmax(G)), G.shape)
         raise ValueError(
-            f"Sigma(M) of the centers is numerically singular: lambda_min = {lam_min:.3g} is "
-            f"within 100x its round-off ({noise:.2g}); centers must be distinct (rows "
-            f"{min(i, j)} and {max(i, j)} have <m_i, m_j> = {M[i] @ M[j]:.12g})"
+            f"Sigma(M) of the centers is numerically singular: lambda_min = {lam_min:.3g} is not "
+            f"above {threshold:.2g} (the larger of 100x its round-off {noise:.2g} and "
+            f"{LAMBDA_M_RTOL:g} x trace); centers must be distinct (rows {min(i, j)} and "
+            f"{max(i, j)} have <m_i, m_j> = {M[i] @ M[j]:.12g})"
         )
     return lam_min
 
@@ -484,7 +509,7 @@ def from_data(
             if name in (*F.DEFS[key].inputs, *F.DEFS[key].defaults)
         }
         rep = evaluate(key, **base, **inputs, **scalars)
-    rep = _require_smooth(rep, act)
+    rep = _mark_rank_boundary(_require_smooth(rep, act), split)
     return (rep, q) if return_quantities else rep
 
 
@@ -595,5 +620,5 @@ def from_jacobian(
         for name, val in q.as_inputs().items()
         if name in (*d.inputs, *d.defaults) and name not in base
     }
-    rep = evaluate(key, **inputs, **base)
+    rep = _mark_rank_boundary(evaluate(key, **inputs, **base), split)
     return (rep, q) if return_quantities else rep

@@ -14,19 +14,30 @@ The 2-D integral is computed with a tensor Gauss–Hermite rule of ``degree`` no
 writing ``u = a z1``, ``v = b (rho z1 + sqrt(1 - rho^2) z2)`` with independent standard normals.
 For smooth ``phi'`` (softplus: the logistic function) the rule converges quickly; the default
 ``degree = 96`` has an absolute error below 1e-13 for softplus (tests compare against
-``degree = 240`` and against Monte Carlo).  For a discontinuous ``phi'`` (ReLU's step) the rule
-converges only like ``O(degree^{-1/2})``; it is kept for validation against the arc-cosine
-closed form, not for bounds.  With ``unit_norm=False`` rows of norm ``a`` enter as ``phi'(a z)``,
-which sharpens as ``a`` grows: the same degree is accurate to about 1e-11 for norms in
-[0.7, 1.3] (the Gaussian-mixture regime) and degrades for much larger norms.
+``degree = 240`` and against Monte Carlo).  Nodes and weights come from :func:`gauss_hermite`,
+which is finite for every accepted degree (2 to 1000).  For ReLU (``phi'`` = step) the
+expectation has the closed form ``(pi - arccos rho) / (2 pi)`` (the arc-cosine kernel of degree
+0), used by default; the quadrature converges only like ``O(degree^{-1/2})`` for this
+discontinuous ``phi'`` and is kept (``closed_form=False``) to validate the closed form.  With
+``unit_norm=False`` rows of norm ``a`` enter as ``phi'(a z)``, which sharpens as ``a`` grows:
+:data:`DEFAULT_DEGREE` is accurate to about 1e-11 for norms in [0.7, 1.3] (the
+Gaussian-mixture regime), to about 1e-8 for norms up to 2, and degrades for larger norms
+(measured on the Gaussian ``phi'``, whose closed form is known; see the tests).
 
 For unit-norm rows the expectation depends on ``rho = <x_i, x_j>`` only.  ``ntk`` then evaluates
 the quadrature at ``CHEB_POINTS`` Chebyshev points of [-1, 1] and interpolates (Clenshaw
 evaluation of the truncated Chebyshev series), which costs O(n^2 * degree_cheb) instead of
-O(n^2 * degree^2).  The truncation drops trailing coefficients below ``CHEB_RTOL`` relative to the largest
-(for softplus about 22 are kept, for the Gaussian ``phi'`` about 32), and the sum of the dropped
-ones is reported by :func:`dual_interpolant` as the truncation error estimate (about 1e-14 for
-both).  Tests check the interpolant against direct quadrature at random ``rho``.
+O(n^2 * degree^2).  The coefficients come from a type-II DCT of the sampled values
+(``scipy.fft``, no BLAS): its round-off is about 1 ulp of the largest value (measured: trailing
+coefficients below 1.2e-16 for softplus, 2.8e-16 for the Gaussian ``phi'``), and the same on
+every CPU, where a least-squares fit (``chebfit``) has BLAS-dependent noise up to ~3e-15.  The
+series is cut where the coefficients reach their round-off plateau: the *noise floor* is the
+largest coefficient in the upper half of the spectrum, and trailing coefficients below
+``CHEB_PLATEAU`` (100) times that floor are dropped (for softplus about 18 are kept, for the
+Gaussian ``phi'`` about 24).  The sum of the dropped ones is reported by :func:`dual_interpolant`
+as the truncation error estimate (below 2e-14 for both).  A floor above ``CHEB_NOISE_MAX`` of the
+largest coefficient means the kernel is not resolved (ValueError).  Tests check the interpolant
+against direct quadrature at random ``rho``.
 """
 
 from __future__ import annotations
@@ -37,9 +48,8 @@ from functools import lru_cache
 
 import numpy as np
 from numpy.polynomial import chebyshev as cheb
-from numpy.polynomial import hermite
 from numpy.typing import ArrayLike, NDArray
-from scipy import special
+from scipy import fft, linalg, special
 
 from . import _validate as v
 
@@ -49,9 +59,18 @@ Array = NDArray[np.float64]
 DEFAULT_DEGREE = 96
 #: Chebyshev points used to interpolate the dual kernel rho -> E[phi'(u) phi'(v)].
 CHEB_POINTS = 128
-#: Trailing Chebyshev coefficients below this fraction of the largest are dropped (they sit at
-#: the round-off floor of the sampled quadrature values).
-CHEB_RTOL = 1e-15
+#: Trailing Chebyshev coefficients below this multiple of the measured noise floor (the largest
+#: coefficient in the upper half of the spectrum) are dropped: 100x keeps the cut clear of the
+#: round-off plateau, so it does not move with the last bits of the values.
+CHEB_PLATEAU = 100.0
+#: A noise floor above this fraction of the largest coefficient (~450 ulp; a resolved kernel has
+#: ~1 ulp) means the coefficients have not decayed: the kernel is not resolved.
+CHEB_NOISE_MAX = 1e-13
+#: Largest Gauss–Hermite degree accepted.
+MAX_DEGREE = 1000
+#: Largest number of entries of a (rho, node, node) block in :func:`dual_expectation` (64 MiB of
+#: float64): bounds the memory at high degree.
+_BLOCK_ENTRIES = 2**23
 
 
 @dataclass(frozen=True)
@@ -68,6 +87,9 @@ class Activation:
         Bound with ``|phi(0)|, |phi'(z)|, |phi''(z)| <= B`` for all ``z`` (spec §0.2).
     smooth : bool
         Whether ``phi''`` is bounded, i.e. the theorems cover this activation (ReLU: no).
+    dual : callable, optional
+        Closed form ``(rho, a, b) -> E[phi'(u) phi'(v)]`` (stds ``a, b``, correlation ``rho``,
+        broadcasting float64 arrays), used by :func:`dual_expectation` instead of quadrature.
     """
 
     name: str
@@ -76,6 +98,7 @@ class Activation:
     ddphi: Callable[[Array], Array] | None
     B: float
     smooth: bool = True
+    dual: Callable[[Array, Array, Array], Array] | None = None
 
 
 def _softplus(z: Array) -> Array:
@@ -103,12 +126,23 @@ def _step(z: Array) -> Array:
     return (z > 0).astype(np.float64)
 
 
+def _step_dual(rho: Array, a: Array, b: Array) -> Array:
+    """``E[1(u > 0) 1(v > 0)] = P(u > 0, v > 0) = (pi - arccos rho) / (2 pi)`` (Sheppard).
+
+    The scales do not matter unless one is zero, where ``phi'(0) = 0`` makes the product zero.
+    """
+    val = (np.pi - np.arccos(rho)) / (2 * np.pi)
+    return np.where((a > 0) & (b > 0), val, 0.0)
+
+
 #: Built-in activations.  softplus: |log 2| <= 1, |sigmoid| <= 1, |sigmoid'| <= 1/4, so B = 1.
 #: gaussian (phi' = exp(-z^2/2)): |phi(0)| = 0, |phi'| <= 1, |phi''| <= e^{-1/2}, so B = 1.
 ACTIVATIONS: dict[str, Activation] = {
     "softplus": Activation("softplus", _softplus, special.expit, _sigmoid_prime, 1.0),
     "gaussian": Activation("gaussian", _gauss_phi, _gauss_dphi, _gauss_ddphi, 1.0),
-    "relu": Activation("relu", lambda z: np.maximum(z, 0.0), _step, None, 1.0, smooth=False),
+    "relu": Activation(
+        "relu", lambda z: np.maximum(z, 0.0), _step, None, 1.0, smooth=False, dual=_step_dual
+    ),
 }
 
 
@@ -125,17 +159,58 @@ def get_activation(activation: str | Activation) -> Activation:
 
 
 def _check_degree(degree: int) -> int:
-    if not (isinstance(degree, int | np.integer) and 2 <= int(degree) <= 1000):
-        raise ValueError(f"degree must be an integer in [2, 1000], got {degree!r}")
+    if not (isinstance(degree, int | np.integer) and 2 <= int(degree) <= MAX_DEGREE):
+        raise ValueError(f"degree must be an integer in [2, {MAX_DEGREE}], got {degree!r}")
     return int(degree)
 
 
+def _log_orthonormal_hermite(x: Array, n: int) -> tuple[Array, Array, Array]:
+    """``p_n(x)``, ``p_{n-1}(x)`` (orthonormal for ``exp(-x^2)``) as ``(q_n, q_{n-1}, log s)``.
+
+    ``p_k = q_k * exp(log s)``: the three-term recurrence is rescaled whenever ``|q|`` grows past
+    1e100, because ``p_n`` at the outer nodes of a high degree exceeds the float64 range.
+    """
+    prev = np.zeros_like(x)
+    cur = np.full_like(x, np.pi**-0.25)
+    logs = np.zeros_like(x)
+    for k in range(n):
+        nxt = np.sqrt(2.0 / (k + 1)) * x * cur - np.sqrt(k / (k + 1)) * prev
+        prev, cur = cur, nxt
+        big = np.abs(cur) > 1e100
+        if np.any(big):
+            scale = np.where(big, np.abs(cur), 1.0)
+            cur, prev, logs = cur / scale, prev / scale, logs + np.log(scale)
+    return cur, prev, logs
+
+
 @lru_cache(maxsize=16)
-def _gh(degree: int) -> tuple[Array, Array]:
-    """Nodes ``z`` and weights ``w`` with ``E[f(Z)] ~ sum w f(z)`` for ``Z ~ N(0,1)``."""
-    with np.errstate(all="ignore"):  # large degrees underflow harmlessly in the far weights
-        t, w = hermite.hermgauss(degree)
-    return np.sqrt(2.0) * t, w / np.sqrt(np.pi)
+def gauss_hermite(degree: int) -> tuple[Array, Array]:
+    """Nodes ``z`` and weights ``w`` with ``E[f(Z)] ~ sum w f(z)`` for ``Z ~ N(0,1)``.
+
+    Golub–Welsch nodes (eigenvalues of the symmetric tridiagonal Jacobi matrix) polished by one Newton step, and the
+    Christoffel weights ``1 / (n p_{n-1}(x)^2)`` formed in logarithms, so that they stay finite
+    for every degree up to :data:`MAX_DEGREE` (``numpy``'s ``hermgauss`` overflows from degree
+    ~370 on); the outer weights underflow to zero, where they are below 1e-300.  The rule is
+    exact for polynomials of degree ``2 degree - 1``.
+
+    >>> z, w = gauss_hermite(20)
+    >>> round(float(w @ z**2), 12), round(float(w @ z**4), 12)
+    (1.0, 3.0)
+    """
+    m = _check_degree(degree)
+    x = linalg.eigvalsh_tridiagonal(np.zeros(m), np.sqrt(np.arange(1, m) / 2.0))
+    pn, pn1, _ = _log_orthonormal_hermite(x, m)
+    x = x - pn / (np.sqrt(2.0 * m) * pn1)  # Newton: p_n' = sqrt(2 n) p_{n-1}
+    _, pn1, logs = _log_orthonormal_hermite(x, m)
+    logw = -2.0 * (np.log(np.abs(pn1)) + logs)
+    w = np.exp(logw - logw.max())
+    # Symmetrise (the rule is even) and normalise to E[1] = 1.
+    w = (w + w[::-1]) / 2
+    x = (x - x[::-1]) / 2
+    w = w / w.sum()
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(w))):  # pragma: no cover - guarded
+        raise ValueError(f"Gauss-Hermite rule of degree {m} is not finite")
+    return np.sqrt(2.0) * x, w
 
 
 def dual_expectation(
@@ -146,11 +221,14 @@ def dual_expectation(
     a: ArrayLike = 1.0,
     b: ArrayLike = 1.0,
     chunk: int = 4096,
+    closed_form: bool = True,
 ) -> Array:
     """``E[phi'(u) phi'(v)]`` for ``(u, v)`` centred Gaussian with stds ``a, b`` and correlation ``rho``.
 
     Tensor Gauss–Hermite quadrature with ``degree`` nodes per axis (see the module notes for the
-    error).  ``rho``, ``a`` and ``b`` broadcast together.
+    error), or the activation's closed form (``Activation.dual``, ReLU) unless
+    ``closed_form=False``.  ``rho``, ``a`` and ``b`` broadcast together.  At most ``chunk``
+    values of ``rho`` (fewer at high degree, to bound memory) are integrated at once.
 
     Examples
     --------
@@ -160,6 +238,11 @@ def dual_expectation(
     0.505721737...
     >>> float(1 / np.sqrt(4 - 0.3**2))  # doctest: +ELLIPSIS
     0.505721737...
+
+    ReLU, the arc-cosine kernel: ``(pi - arccos rho) / (2 pi)``.
+
+    >>> round(float(dual_expectation(0.0, "relu")), 15)
+    0.25
     """
     act = get_activation(activation)
     m = _check_degree(degree)
@@ -168,11 +251,14 @@ def dual_expectation(
     bb = v.nonnegative("b", b)
     r, aa, bb = np.broadcast_arrays(r, aa, bb)
     shape = r.shape
+    if act.dual is not None and closed_form:
+        return np.asarray(act.dual(r, aa, bb), dtype=np.float64).reshape(shape)
     r, aa, bb = r.ravel(), aa.ravel(), bb.ravel()
-    z, w = _gh(m)
+    z, w = gauss_hermite(m)
     out = np.empty(r.shape[0])
-    for lo in range(0, r.shape[0], chunk):
-        sl = slice(lo, lo + chunk)
+    step = max(1, min(int(chunk), _BLOCK_ENTRIES // (m * m)))
+    for lo in range(0, r.shape[0], step):
+        sl = slice(lo, lo + step)
         rr, ra, rb = r[sl, None, None], aa[sl, None, None], bb[sl, None, None]
         s = np.sqrt(np.clip(1.0 - rr**2, 0.0, None))
         f1 = act.dphi(ra * z[None, :, None])
@@ -192,21 +278,54 @@ class DualInterpolant:
         return np.asarray(cheb.chebval(np.clip(np.asarray(rho), -1.0, 1.0), self.coefficients))
 
 
+def chebyshev_coefficients(values: ArrayLike) -> Array:
+    """Chebyshev coefficients of the interpolant through values at the 1st-kind points.
+
+    ``values[j] = f(cos(pi (j + 1/2) / N))``; returns ``c`` with ``sum_k c_k T_k`` equal to
+    ``f`` at those points.  A type-II DCT (FFT, no BLAS): round-off about 1 ulp of
+    ``max |f|``, the same on every CPU.
+
+    >>> x = np.cos(np.pi * (np.arange(8) + 0.5) / 8)
+    >>> np.round(chebyshev_coefficients(2 * x**2 - 1 + 3 * x), 14) + 0.0  # T_2 + 3 T_1
+    array([0., 3., 1., 0., 0., 0., 0., 0.])
+    """
+    f = np.asarray(values, dtype=np.float64)
+    c = fft.dct(f, type=2) / f.shape[0]
+    c[0] /= 2
+    return np.asarray(c, dtype=np.float64)
+
+
+def truncate_chebyshev(coef: ArrayLike, name: str = "function") -> tuple[Array, float, float]:
+    """Cut a Chebyshev series where its coefficients reach the round-off plateau.
+
+    Returns ``(kept coefficients, sum of |dropped|, noise floor)``.  The noise floor is the
+    largest ``|c_k|`` over the upper half of the spectrum; trailing coefficients at or below
+    ``CHEB_PLATEAU`` times the floor (and at least ``CHEB_PLATEAU`` ulp of the largest) are
+    dropped.  Raises ``ValueError`` if the floor exceeds ``CHEB_NOISE_MAX`` of the largest
+    coefficient or the kept part reaches the upper half: the coefficients have not decayed.
+    """
+    c = np.asarray(coef, dtype=np.float64)
+    N = c.shape[0]
+    scale = float(np.abs(c).max())
+    floor = float(np.abs(c[N // 2 :]).max())
+    threshold = CHEB_PLATEAU * max(floor, np.finfo(float).eps * scale)
+    keep = np.nonzero(np.abs(c) > threshold)[0]
+    last = int(keep[-1]) + 1 if keep.size else 1
+    if floor > CHEB_NOISE_MAX * scale or last > N // 2:
+        raise ValueError(
+            f"the dual kernel of {name!r} is not resolved by {N} Chebyshev points "
+            f"(its coefficients do not decay: noise floor {floor / max(scale, 1e-300):.2g} of "
+            "the largest); use unit_norm=False for direct quadrature"
+        )
+    return c[:last].copy(), float(np.abs(c[last:]).sum()), floor
+
+
 @lru_cache(maxsize=32)
 def _dual_interpolant(act: Activation, degree: int, points: int) -> DualInterpolant:
     nodes = np.cos(np.pi * (np.arange(points) + 0.5) / points)  # Chebyshev points, 1st kind
     values = dual_expectation(nodes, act, degree)
-    coef = cheb.chebfit(nodes, values, points - 1)
-    keep = np.nonzero(np.abs(coef) > CHEB_RTOL * np.abs(coef).max())[0]
-    last = int(keep[-1]) + 1 if keep.size else 1
-    if last > points - 8:
-        raise ValueError(
-            f"the dual kernel of {act.name!r} is not resolved by {points} Chebyshev points "
-            "(its coefficients do not decay); use unit_norm=False for direct quadrature"
-        )
-    return DualInterpolant(
-        np.asarray(coef[:last], dtype=np.float64), float(np.abs(coef[last:]).sum())
-    )
+    kept, dropped, _ = truncate_chebyshev(chebyshev_coefficients(values), act.name)
+    return DualInterpolant(kept, dropped)
 
 
 def dual_interpolant(
@@ -268,6 +387,9 @@ def ntk(
             raise ValueError("X must have non-zero rows")
         gram = A @ A.T
         rho = gram / np.outer(norms, norms)
+        # A row's correlation with itself is 1; computed, it may be 1 - 2e-16, which the ReLU
+        # kernel (slope ~ (1 - rho)^{-1/2} at 1) would turn into an error of ~1e-8.
+        np.fill_diagonal(rho, 1.0)
         iu = np.triu_indices(A.shape[0])
         vals = dual_expectation(rho[iu], act, deg, a=norms[iu[0]], b=norms[iu[1]])
         G = np.empty_like(gram)

@@ -22,6 +22,15 @@ RELATIONS = {
     ">": np.greater,
 }
 
+#: Relative band within which a decision is reported as being *at its boundary*: the two sides
+#: of a hypothesis within ``BOUNDARY_RTOL * max(|lhs|, |rhs|)`` of each other
+#: (:attr:`Condition.at_boundary`), a squared singular value within ``BOUNDARY_RTOL * lambda_1^2``
+#: of the squared cutoff (:attr:`bounds.InfoNuisance.rank_at_boundary`).  A relative 1e-13 change
+#: of the inputs moves the sides by at most ~1e-12 (the formulas have powers up to 8) and
+#: round-off by ~1e-15, so outside the band such a change cannot flip the decision; the band is
+#: 1000x above that.
+BOUNDARY_RTOL = 1e-9
+
 
 @dataclass(frozen=True)
 class Condition:
@@ -40,6 +49,13 @@ class Condition:
         apply (e.g. Lemma 6.20's information ratio when ``eps0 = 0``) it counts as holding.
     description : str
         What the hypothesis is, with its equation number.
+    applies : bool or ndarray of bool
+        Where the hypothesis is part of the theorem (False where it is vacuous and ``holds`` was
+        set True for that reason); default True.
+    guaranteed : bool
+        True when the hypothesis holds by construction: a default chosen to meet it (e.g. the
+        largest step size), or an input range that implies it.  ``holds`` is then True and the
+        hypothesis is never at a boundary, whatever the last digits of its sides.
     """
 
     name: str
@@ -48,6 +64,27 @@ class Condition:
     rhs: Any
     holds: Any
     description: str = ""
+    applies: Any = True
+    guaranteed: bool = False
+
+    @property
+    def at_boundary(self) -> Any:
+        """Where both sides agree to :data:`BOUNDARY_RTOL` (elementwise on a grid).
+
+        There ``holds`` is decided by the last digits and may flip under a relative 1e-13
+        change of the inputs; outside it cannot.  Two sides that are both exactly zero are not
+        at a boundary (relative changes of the inputs keep them zero), nor is a hypothesis that
+        does not apply or holds by construction (``guaranteed``).
+        """
+        if self.guaranteed:
+            return np.zeros(np.shape(self.holds), dtype=bool) if np.ndim(self.holds) else np.False_
+        lhs = np.asarray(self.lhs, dtype=np.float64)
+        rhs = np.asarray(self.rhs, dtype=np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            scale = np.maximum(np.abs(lhs), np.abs(rhs))
+            near = (np.abs(lhs - rhs) <= BOUNDARY_RTOL * scale) & (scale > 0) & np.isfinite(scale)
+        out = np.logical_and(near, np.asarray(self.applies, dtype=bool))
+        return out if out.ndim else np.bool_(out)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +94,7 @@ class Condition:
             "rhs": _jsonable(self.rhs),
             "holds": _jsonable(self.holds),
             "description": self.description,
+            "at_boundary": _jsonable(self.at_boundary),
         }
 
 
@@ -105,6 +143,10 @@ class Report:
         the report is never rigorous.
     vacuous_threshold : float or ndarray or None
         The bound in ``conclusions[vacuous_key]`` is vacuous at or above this value.
+    boundary : tuple of str
+        Decisions other than the hypotheses taken at a tolerance boundary (``"iterations"``:
+        the real ``T`` at the edge of the whole-step rule; ``"rank"``: a singular value at the
+        cutoff).  :attr:`at_boundary` lists these and the hypotheses at their boundary.
     """
 
     theorem: str
@@ -120,6 +162,7 @@ class Report:
     vacuous_threshold: Any = None
     inputs: Mapping[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    boundary: tuple[str, ...] = ()
 
     def __getattr__(self, name: str) -> Any:
         conclusions = object.__getattribute__(self, "conclusions")
@@ -154,6 +197,24 @@ class Report:
         return np.greater_equal(self.conclusions[self.vacuous_key], self.vacuous_threshold)
 
     @property
+    def at_boundary(self) -> tuple[str, ...]:
+        """Names of the decisions at a tolerance boundary (anywhere on a grid).
+
+        Hypotheses whose sides agree to :data:`BOUNDARY_RTOL`, ``"vacuous"`` when the headline
+        bound is that close to its threshold, and the entries of ``boundary``; empty when every
+        decision is stable under a relative 1e-13 change of the inputs.
+        """
+        names = [c.name for c in self.conditions if np.any(c.at_boundary)]
+        if self.vacuous_key is not None:
+            # The vacuity flag compares the headline bound with its threshold: same band.
+            edge = Condition(
+                "vacuous", self.conclusions[self.vacuous_key], ">=", self.vacuous_threshold, True
+            )
+            if np.any(edge.at_boundary):
+                names.append("vacuous")
+        return tuple(dict.fromkeys([*names, *self.boundary]))
+
+    @property
     def failing(self) -> tuple[str, ...]:
         """Names of the hypotheses that fail (anywhere on a grid)."""
         return tuple(c.name for c in self.conditions if not np.all(c.holds))
@@ -174,6 +235,7 @@ class Report:
             "conditions": [c.to_dict() for c in self.conditions],
             "inputs": {k: _jsonable(v) for k, v in self.inputs.items()},
             "notes": list(self.notes),
+            "at_boundary": list(self.at_boundary),
         }
 
     def _status(self) -> str:
@@ -195,6 +257,8 @@ class Report:
                 status += "; vacuous on part of the grid"
             else:
                 status += "; non-vacuous"
+        if self.at_boundary:
+            status += "; AT A TOLERANCE BOUNDARY: " + ", ".join(self.at_boundary)
         return status
 
     def __str__(self) -> str:

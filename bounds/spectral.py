@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _validate as v
+from .report import BOUNDARY_RTOL
 
 Array = NDArray[np.float64]
 
@@ -32,6 +33,11 @@ Array = NDArray[np.float64]
 PSD_RTOL = 1e-10
 #: Largest row count for which :meth:`InfoNuisance.from_jacobian` keeps a complete left basis.
 FULL_BASIS_MAX = 20_000
+#: A singular value at least ``cutoff * (1 - RANK_RTOL)`` counts as information.  A cutoff taken
+#: from a singular value ``s`` is compared with ``sqrt(s^2)`` (the split stores squares), which
+#: differs from ``s`` by an ulp or two (2e-16 relative): ``InfoNuisance.from_jacobian(J, s).rank``
+#: must count ``s`` (spec R3).  1e-12 is 5000x above that round-off.
+RANK_RTOL = 1e-12
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,7 +54,8 @@ class InfoNuisance:
         Orthonormal eigenvectors ``u_s`` (columns), matching ``eigenvalues``.
     cutoff : float
         The cutoff ``alpha`` on singular values (Definition 1.1); ``0 < alpha <= lambda_1``.
-        A singular value equal to the cutoff counts as information (spec R3).
+        A singular value equal to the cutoff counts as information (spec R3), within
+        :data:`RANK_RTOL`; :attr:`rank_at_boundary` says when one is that close.
     kron : int
         Multiplicity ``K`` of the identity factor ``I_K (x) (.)``; vectors are class-major, i.e.
         ``v = [v^(1); ...; v^(K)]`` with ``v^(l)`` of length ``dim``.
@@ -85,7 +92,8 @@ class InfoNuisance:
             )
         if U.shape[1] > U.shape[0]:
             raise ValueError(f"eigenvectors has more columns than rows: shape {U.shape}")
-        if np.any(np.diff(lam) > 1e-12 * max(1.0, float(lam[0]))):
+        # Relative to lambda_1 (no absolute floor: the spectrum's scale is free).
+        if np.any(np.diff(lam) > 1e-12 * abs(float(lam[0]))):
             raise ValueError("eigenvalues must be sorted in decreasing order")
         if np.any(lam < 0):
             raise ValueError("eigenvalues (squared singular values) must be >= 0")
@@ -105,9 +113,11 @@ class InfoNuisance:
         object.__setattr__(self, "cutoff", cutoff)
         object.__setattr__(self, "tail_bound", tail)
         object.__setattr__(self, "kron", int(self.kron))
-        # Compare singular values (not their squares) so that a cutoff taken as sqrt(lambda_s^2)
-        # of a listed eigenvalue counts that direction as information exactly (spec R3).
-        object.__setattr__(self, "_rank", int(np.count_nonzero(np.sqrt(lam) >= cutoff)))
+        # Compare singular values (not their squares), with RANK_RTOL for the ulp of sqrt(s^2),
+        # so that a cutoff equal to a singular value counts that direction as information (R3).
+        object.__setattr__(
+            self, "_rank", int(np.count_nonzero(np.sqrt(lam) >= cutoff * (1 - RANK_RTOL)))
+        )
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -151,7 +161,8 @@ class InfoNuisance:
         A = v.matrix("G", G)
         if A.shape[0] != A.shape[1]:
             raise ValueError(f"G must be square, got shape {A.shape}")
-        if not np.allclose(A, A.T, rtol=1e-10, atol=1e-12 * max(1.0, np.abs(A).max())):
+        # Relative to the largest entry (no absolute floor: the Gram's scale is free).
+        if not np.allclose(A, A.T, rtol=1e-10, atol=1e-12 * np.abs(A).max()):
             raise ValueError("G must be symmetric (a Gram matrix J J^T)")
         lam, U = np.linalg.eigh((A + A.T) / 2)
         return cls.from_eigh(lam, U, cutoff, kron=kron)
@@ -185,6 +196,21 @@ class InfoNuisance:
     def rank(self) -> int:
         """``r(alpha) = #{s : lambda_s >= alpha}``, the dimension of the information space."""
         return self.kron * self._rank
+
+    @property
+    def rank_at_boundary(self) -> bool:
+        """Whether some ``lambda_s^2`` lies within ``BOUNDARY_RTOL * lambda_1^2`` of ``cutoff^2``.
+
+        Eigenvalues of ``J J^T`` are known to an absolute ``~eps * lambda_1^2`` (and move by
+        ``~1e-13 lambda_1^2`` under a relative 1e-13 change of ``J``), so within this band the
+        rank may change with the last digits of the input; outside it cannot.
+        """
+        lam1 = float(self.eigenvalues[0])
+        gap = np.abs(self.eigenvalues - self.cutoff**2)
+        near = bool(np.any(gap <= BOUNDARY_RTOL * lam1))
+        # Unknown directions below tail_bound < cutoff^2: at the boundary if tail is that close.
+        partial = self.eigenvectors.shape[1] < self.eigenvectors.shape[0]
+        return near or (partial and self.cutoff**2 - self.tail_bound <= BOUNDARY_RTOL * lam1)
 
     @property
     def singular_values(self) -> Array:

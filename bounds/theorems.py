@@ -4,9 +4,11 @@ The formulas are those of :mod:`bounds.formulas` (sympy), compiled with ``lambdi
 module adds input validation, defaults, the integer iteration count and the report.  Arguments
 are keyword-only, scalars or numpy arrays that broadcast together (evaluate a bound on a grid).
 
-Iterations.  The paper's ``T`` is real.  Formal statements run ``ceil(T)`` steps and are
-evaluated at ``Gamma_eff = Gamma * ceil(T) / T`` (so ``T = Gamma_eff / (eta cutoff^2)`` exactly,
-spec §0.2); ``Gamma_eff`` is reported in ``inputs``.
+Iterations.  The paper's ``T`` is real.  Formal statements run ``m`` = :func:`whole_steps` of
+``T`` (the ceiling, except that a ``T`` within ``ITERATION_RTOL`` of a whole number counts as
+that number) and are evaluated at ``Gamma_eff = Gamma * max(m / T, 1)`` (so
+``m = Gamma_eff / (eta cutoff^2)`` exactly, spec §0.2, unless ``T`` was up to 1e-9 above ``m``;
+see :func:`gamma_factor`); ``Gamma_eff`` is reported in ``inputs``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from numpy.typing import ArrayLike
 
 from . import _validate as v
 from .formulas import DEFS, SYMBOLS, TheoremDef, get
-from .report import RELATIONS, Condition, Report
+from .report import BOUNDARY_RTOL, RELATIONS, Condition, Report
 from .spectral import InfoNuisance
 
 __all__ = [
@@ -46,6 +48,13 @@ __all__ = [
     "theorem_6_25",
     "theorem_a_3",
 ]
+
+#: A real iteration count within this relative distance of a whole number ``m`` counts as ``m``
+#: steps.  ``T = Gamma / (eta cutoff^2)`` carries a few ulp of round-off (~1e-15): without the
+#: tolerance an exact ``T = 1`` computed as ``1 + 2e-16`` would become 2 steps and double
+#: ``Gamma_eff``.  The price: a ``T`` up to 1e-9 above ``m`` runs ``m >= T (1 - ITERATION_RTOL)``
+#: steps at ``Gamma`` (:func:`gamma_factor`), a relative 1e-9 short of ``(1 - eta a^2)^T``.
+ITERATION_RTOL = 1e-9
 
 _INTEGERS = {"k", "n", "K", "C"}
 _DEFAULT_RANGES: dict[str, tuple[float, float, bool, bool]] = {
@@ -113,6 +122,76 @@ def _consistency(vals: Mapping[str, np.ndarray]) -> None:
             )
 
 
+def whole_steps(T: ArrayLike) -> tuple[Any, Any]:
+    """Integer step count for a real ``T > 0`` and where that choice is at its boundary.
+
+    Returns ``(m, at_boundary)``: ``m = round(T)`` when ``|T - round(T)| <= ITERATION_RTOL *
+    round(T)``, else ``ceil(T)``, and at least 1.  The rule switches from ``j`` to ``j + 1`` steps
+    at ``T = j (1 + ITERATION_RTOL)``; ``at_boundary`` is True within a relative
+    ``BOUNDARY_RTOL / 10`` of such a switch (there a 1e-13 change of the inputs may change
+    ``m``; it moves ``T`` by at most ~1e-12).
+
+    >>> [float(whole_steps(t)[0]) for t in (1.0000000000000002, 1.5, 0.3)]
+    [1.0, 2.0, 1.0]
+    """
+    t = np.asarray(T, dtype=np.float64)
+    near = np.round(t)
+    snap = (near >= 1) & (np.abs(t - near) <= ITERATION_RTOL * near)
+    steps = np.maximum(np.where(snap, near, np.ceil(t)), 1.0)
+    edge = np.maximum(near, 1.0) * (1 + ITERATION_RTOL)  # the nearest switch
+    at_boundary = np.abs(t - edge) <= (BOUNDARY_RTOL / 10) * edge
+    return steps, at_boundary
+
+
+@lru_cache(maxsize=512)
+def _guaranteed(key: str, name: str, defaulted: frozenset[str]) -> bool:
+    """Whether hypothesis ``name`` of ``key`` holds by construction for these defaulted inputs.
+
+    Either it is a non-strict inequality that becomes an identity once the derived values and
+    the defaults of ``defaulted`` are substituted (``eta`` at its largest value, ``c`` equal to
+    ``||Pi_I y|| / ||y||``), or it compares an input with a constant that the input's validated
+    range already implies (``Gamma >= 1``; ``Gamma_eff >= Gamma`` by :func:`gamma_factor`).
+    Decided symbolically, so the last digits of the two sides cannot make it fail.
+    """
+    d = get(key)
+    cd = next(c for c in d.conditions if c.name == name)
+    if cd.relation not in ("<=", ">="):
+        return False
+    lhs, rhs = cd.lhs, cd.rhs
+    subs = {SYMBOLS[k_]: e for k_, e in d.defaults.items() if k_ in defaulted}
+    if subs and (lhs.free_symbols | rhs.free_symbols) & set(subs):
+        for _ in range(3):  # defaults may refer to derived values and to each other
+            lhs, rhs = lhs.subs(subs), rhs.subs(subs)
+            lhs, rhs = (
+                lhs.subs({SYMBOLS[k_]: e for k_, e in d.derived.items()}),
+                rhs.subs({SYMBOLS[k_]: e for k_, e in d.derived.items()}),
+            )
+        if sp.count_ops(lhs - rhs) <= 200 and sp.simplify(lhs - rhs) == 0:
+            return True
+    for side, other, lower in (
+        (cd.lhs, cd.rhs, cd.relation == ">="),
+        (cd.rhs, cd.lhs, cd.relation == "<="),
+    ):
+        if isinstance(side, sp.Symbol) and other.is_number and str(side) not in d.derived:
+            lo, hi, _, _ = d.ranges.get(
+                str(side), _DEFAULT_RANGES.get(str(side), (0.0, np.inf, False, False))
+            )
+            bound = float(other)
+            if (lower and lo >= bound) or (not lower and hi <= bound):
+                return True
+    return False
+
+
+def gamma_factor(T: ArrayLike) -> Any:
+    """``Gamma_eff / Gamma = max(m / T, 1)`` for ``m = whole_steps(T)``.
+
+    Never below 1: a ``T`` just above a whole number ``m`` runs ``m`` steps at ``Gamma`` itself
+    (then ``m >= T (1 - ITERATION_RTOL)``), so ``Gamma_eff >= Gamma >= 1`` holds exactly.
+    """
+    t = np.asarray(T, dtype=np.float64)
+    return np.maximum(whole_steps(t)[0] / t, 1.0)
+
+
 def _holds(cond_lhs: Any, rel: str, cond_rhs: Any) -> Any:
     return RELATIONS[rel](cond_lhs, cond_rhs)
 
@@ -174,22 +253,33 @@ def _evaluate(key: str, kwargs: Mapping[str, Any]) -> Report:
     vals = {name: np.array(a, dtype=np.float64) for name, a in vals.items()}
 
     iterations: Any = None
+    boundary: tuple[str, ...] = ()
     if d.iterations is not None:
         T = evaluate_expression(d.iterations, vals)
-        iterations = np.maximum(np.ceil(T), 1.0)
+        iterations, steps_edge = whole_steps(T)
+        if np.any(steps_edge):
+            boundary = ("iterations",)
         if not d.informal:
-            vals["Gamma"] = vals["Gamma"] * iterations / T
+            vals["Gamma"] = vals["Gamma"] * gamma_factor(T)
     cutoff = evaluate_expression(d.cutoff, vals) if d.cutoff is not None else None
     step = vals.get("eta") if d.step_size is not None else None
     _check_schedule(d, iterations, cutoff, vals)
 
     conditions = []
+    defaulted = frozenset(name for name in d.defaults if name not in given)
     for cd in d.conditions:
         lhs = evaluate_expression(cd.lhs, vals)
         rhs = evaluate_expression(cd.rhs, vals)
-        holds = _holds(lhs, cd.relation, rhs)
+        sure = not cd.fatal and _guaranteed(d.key, cd.name, defaulted)
+        holds = (
+            np.ones(np.broadcast(lhs, rhs).shape, dtype=bool)
+            if sure
+            else _holds(lhs, cd.relation, rhs)
+        )
+        applies: Any = True
         if cd.applies is not None:
-            holds = np.logical_or(holds, np.logical_not(evaluate_expression(cd.applies, vals)))
+            applies = np.asarray(evaluate_expression(cd.applies, vals), dtype=bool)
+            holds = np.logical_or(holds, np.logical_not(applies))
         if cd.fatal and not np.all(holds):
             # Range checks tolerate round-off at the boundary (e.g. alpha at its largest value).
             holds = _holds(
@@ -206,7 +296,9 @@ def _evaluate(key: str, kwargs: Mapping[str, Any]) -> Report:
                 )
             )
         conditions.append(
-            Condition(cd.name, lhs, cd.relation, rhs, np.asarray(holds), cd.description)
+            Condition(
+                cd.name, lhs, cd.relation, rhs, np.asarray(holds), cd.description, applies, sure
+            )
         )
 
     conclusions = {name: evaluate_expression(expr, vals) for name, expr in d.conclusions.items()}
@@ -239,6 +331,7 @@ def _evaluate(key: str, kwargs: Mapping[str, Any]) -> Report:
         vacuous_threshold=threshold,
         inputs=inputs,
         notes=d.notes,
+        boundary=boundary,
     )
 
 
@@ -651,8 +744,9 @@ def lemma_6_2(split: InfoNuisance, r0: ArrayLike, *, Gamma: float) -> Report:
     upper = np.sqrt(info**2 + G**2 * nuis**2)
     upper_g = G * np.linalg.norm(r, axis=-1)
     lower = split.cutoff / split.lambda_1 * info
-    # Round-off slack: the inequalities are compared at relative precision 1e-12.
-    tol = 1e-12 * (1.0 + upper_g)
+    # Round-off slack: the inequalities are compared at relative precision 1e-12 of
+    # Gamma ||r0||, the largest of the quantities (no absolute floor: r0's scale is free).
+    tol = 1e-12 * upper_g
     conds = (
         Condition(
             "6.2a",

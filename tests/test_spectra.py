@@ -142,3 +142,21 @@ def test_top_eigenpairs_block_finds_a_repeated_eigenvalue():
     top = top_eigenpairs(lambda U: A @ U, 60, 3, tol=1e-10, block=2)
     np.testing.assert_allclose(top.eigenvalues, [5.0, 5.0, 4.0], rtol=1e-9)
     assert np.all(top.residuals <= 1e-10 * 5)
+
+
+@pytest.mark.parametrize("scale", [1e-12, 1e12])
+def test_top_eigenpairs_and_slq_are_scale_invariant(scale):
+    """No absolute floor: the operator scaled by 1e-12 or 1e12 gives scaled eigenpairs (the
+    orthogonalisation and breakdown tests are relative to the vectors' norms)."""
+    lam = torch.linspace(5.0, 0.1, 40, dtype=torch.float64)
+    Qm = torch.linalg.qr(
+        torch.randn(40, 40, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    )[0]
+    A = (Qm * lam) @ Qm.T * scale
+    top = top_eigenpairs(lambda U: A @ U, 40, 4, tol=1e-10)
+    np.testing.assert_allclose(top.eigenvalues, lam[:4].numpy() * scale, rtol=1e-9)
+    assert np.all(top.residuals <= 1e-10 * 5 * scale)
+    grid = np.linspace(0.0, 5.5, 200)
+    dens = slq_density(lambda U: A @ U, 40, grid * scale, probes=4, steps=40)
+    ref = slq_density(lambda U: A @ U / scale, 40, grid, probes=4, steps=40)
+    np.testing.assert_allclose(dens * scale, ref, rtol=1e-6, atol=1e-9 * ref.max())

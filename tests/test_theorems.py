@@ -201,7 +201,10 @@ def test_width_monotone_in_Gamma_and_zeta(Gamma, f, n):
             {c.name: c for c in bounds.theorem_6_24(**{**p, **kw}).conditions}["width"].rhs
         )
 
-    assert w(Gamma=Gamma * f) >= w()
+    # Gamma enters through Gamma_eff = eta alpha_0^2 ceil(T), equal for both when ceil(T) is:
+    # then the widths agree in exact arithmetic and differ by round-off (~1e-15 relative), so
+    # the comparison allows 1e-12 relative.
+    assert w(Gamma=Gamma * f) >= w() * (1 - 1e-12)
     assert w(zeta=0.1 / f) >= w()
 
 
