@@ -6,6 +6,7 @@ range, so that a bad call never turns into a silent NaN further down.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -153,6 +154,44 @@ def positive_int(name: str, value: ArrayLike) -> Array:
             f"{name} must be a positive integer (1, 2, ...), got {_fmt(float(np.ravel(bad)[0]))}"
         )
     return arr
+
+
+def scalar(name: str, value: ArrayLike, check: Any = None) -> float:
+    """Apply ``check(name, value)`` (default :func:`as_float`) and require a single number.
+
+    For arguments that cannot be grids (a count, a cutoff fixing one split): a size-1 array is
+    accepted as its element, as ``float()`` would.
+
+    >>> scalar("K", 3.0, positive_int)
+    3.0
+    >>> scalar("K", [1, 2], positive_int)
+    Traceback (most recent call last):
+    ...
+    ValueError: K must be a single number, got an array of shape (2,)
+    """
+    arr = (check or as_float)(name, value)
+    if arr.size != 1:
+        raise ValueError(f"{name} must be a single number, got an array of shape {arr.shape}")
+    return float(arr.reshape(-1)[0])
+
+
+def broadcastable(vals: Mapping[str, ArrayLike]) -> tuple[int, ...]:
+    """Grid inputs must broadcast together; name the arguments whose shapes clash.
+
+    Returns the common shape.
+
+    >>> broadcastable({"a": np.ones(2), "b": np.ones(3)})
+    Traceback (most recent call last):
+    ...
+    ValueError: array arguments must broadcast to one grid shape; got a (2,), b (3,)
+    """
+    try:
+        return np.broadcast_shapes(*(np.shape(a) for a in vals.values()))
+    except ValueError:
+        shapes = ", ".join(f"{n_} {np.shape(a)}" for n_, a in vals.items() if np.ndim(a))
+        raise ValueError(
+            f"array arguments must broadcast to one grid shape; got {shapes}"
+        ) from None
 
 
 def optional(name: str, value: ArrayLike | None, check: Any = None) -> Array | None:

@@ -80,8 +80,9 @@ def kernel_split(
     Uses ``Sigma(X) = I_K ⊗ Sigma~(X)``: the eigendecomposition of the n x n kernel with
     ``kron = K``, so the nK x nK matrix is never formed.
     """
+    Kc = int(v.scalar("K", K, v.positive_int))
     lam, U = np.linalg.eigh(ntk(X, activation, degree))
-    return InfoNuisance.from_eigh(lam, U, cutoff, kron=int(v.positive_int("K", K)))
+    return InfoNuisance.from_eigh(lam, U, cutoff, kron=Kc)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ against direct quadrature at random ``rho``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -71,6 +72,16 @@ MAX_DEGREE = 1000
 #: Largest number of entries of a (rho, node, node) block in :func:`dual_expectation` (64 MiB of
 #: float64): bounds the memory at high degree.
 _BLOCK_ENTRIES = 2**23
+#: Largest scale accepted for the stds ``a, b`` of :func:`dual_expectation` and the row norms
+#: of ``ntk(unit_norm=False)`` (smallest: its inverse).  The quadrature forms ``a z`` with nodes
+#: ``|z| <= 63`` (degree 1000), and ``phi'`` may square it (Gaussian ``phi'``); the kernel
+#: multiplies two norms.  1e100 keeps all of these (``< 1e204``) far inside float64 (1.8e308,
+#: smallest normal 2.2e-308), so that no product overflows or loses its value to underflow.
+MAX_SCALE = 1e100
+#: Largest number of entries of the dense nK x nK matrix built by :func:`mntk` (2 GiB of
+#: float64, nK <= 16384, whose ``eigh`` already takes minutes): beyond it use :func:`ntk` with
+#: ``InfoNuisance(..., kron=K)``, which never forms it.
+MAX_DENSE_ENTRIES = 2**28
 
 
 @dataclass(frozen=True)
@@ -150,6 +161,11 @@ def get_activation(activation: str | Activation) -> Activation:
     """Look up a built-in activation by name, or pass an :class:`Activation` through."""
     if isinstance(activation, Activation):
         return activation
+    if not isinstance(activation, str):
+        raise TypeError(
+            f"activation must be a name in {sorted(ACTIVATIONS)} or an Activation, got "
+            f"{v._describe(activation)} ({type(activation).__name__})"
+        )
     try:
         return ACTIVATIONS[activation]
     except KeyError:
@@ -227,8 +243,9 @@ def dual_expectation(
 
     Tensor Gauss–Hermite quadrature with ``degree`` nodes per axis (see the module notes for the
     error), or the activation's closed form (``Activation.dual``, ReLU) unless
-    ``closed_form=False``.  ``rho``, ``a`` and ``b`` broadcast together.  At most ``chunk``
-    values of ``rho`` (fewer at high degree, to bound memory) are integrated at once.
+    ``closed_form=False``.  ``rho``, ``a`` and ``b`` broadcast together; ``a`` and ``b`` lie in
+    ``[0, MAX_SCALE]``.  At most ``chunk`` (a positive integer) values of ``rho`` (fewer at
+    high degree, to bound memory) are integrated at once.
 
     Examples
     --------
@@ -247,8 +264,10 @@ def dual_expectation(
     act = get_activation(activation)
     m = _check_degree(degree)
     r = np.clip(v.in_range("rho", rho, -1.0 - 1e-9, 1.0 + 1e-9), -1.0, 1.0)
-    aa = v.nonnegative("a", a)
-    bb = v.nonnegative("b", b)
+    aa = v.in_range("a", a, 0.0, MAX_SCALE)
+    bb = v.in_range("b", b, 0.0, MAX_SCALE)
+    chunk_ = int(v.scalar("chunk", chunk, v.positive_int))
+    v.broadcastable({"rho": r, "a": aa, "b": bb})
     r, aa, bb = np.broadcast_arrays(r, aa, bb)
     shape = r.shape
     if act.dual is not None and closed_form:
@@ -256,7 +275,7 @@ def dual_expectation(
     r, aa, bb = r.ravel(), aa.ravel(), bb.ravel()
     z, w = gauss_hermite(m)
     out = np.empty(r.shape[0])
-    step = max(1, min(int(chunk), _BLOCK_ENTRIES // (m * m)))
+    step = max(1, min(chunk_, _BLOCK_ENTRIES // (m * m)))
     for lo in range(0, r.shape[0], step):
         sl = slice(lo, lo + step)
         rr, ra, rb = r[sl, None, None], aa[sl, None, None], bb[sl, None, None]
@@ -353,8 +372,9 @@ def ntk(
     X : array_like, shape (n, d)
         Inputs as rows.  With ``unit_norm=True`` (the theorems' setting) every row must have
         norm 1 within :data:`bounds._validate.UNIT_NORM_TOL`; the fast interpolated path is used.
-        With ``unit_norm=False`` any non-zero rows are accepted and every pair is integrated
-        directly (O(n^2 degree^2) work: for n up to a few thousand).
+        With ``unit_norm=False`` rows of any norm in ``[1 / MAX_SCALE, MAX_SCALE]`` are
+        accepted and every pair is integrated directly (O(n^2 degree^2) work: for n up to a few
+        thousand).
     activation : str or Activation
         ``"softplus"`` (default), ``"gaussian"``, ``"relu"`` or an :class:`Activation`.
     degree : int
@@ -382,9 +402,8 @@ def ntk(
         np.fill_diagonal(G, float(dual_expectation(1.0, act, deg)))
     else:
         A = v.unit_rows("X", X) if unit_norm else v.matrix("X", X)
+        _check_row_norms(A)
         norms = np.linalg.norm(A, axis=1)
-        if np.any(norms == 0):
-            raise ValueError("X must have non-zero rows")
         gram = A @ A.T
         rho = gram / np.outer(norms, norms)
         # A row's correlation with itself is 1; computed, it may be 1 - 2e-16, which the ReLU
@@ -399,6 +418,25 @@ def ntk(
     return np.asarray((K + K.T) / 2, dtype=np.float64)
 
 
+def _check_row_norms(A: Array) -> None:
+    """Refuse rows whose norm lies outside ``[1 / MAX_SCALE, MAX_SCALE]`` (see MAX_SCALE).
+
+    The norms are computed scaled by each row's largest entry, since the squares formed by
+    ``np.linalg.norm`` overflow (or underflow to 0) for the rows refused here.
+    """
+    lo, hi = 1.0 / MAX_SCALE, MAX_SCALE
+    big = np.max(np.abs(A), axis=1)
+    scaled = A / np.where(big > 0, big, 1.0)[:, None]  # entries in [-1, 1], one of them +-1
+    norms = big * np.linalg.norm(scaled, axis=1)
+    bad = (norms < lo) | (norms > hi)
+    if np.any(bad):
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"X must have rows of norm in [{lo:g}, {hi:g}] with unit_norm=False (the products "
+            f"of norms the kernel forms stay inside float64); row {i} has norm {norms[i]:.3g}"
+        )
+
+
 def mntk(
     X: ArrayLike,
     K: int,
@@ -409,21 +447,51 @@ def mntk(
 ) -> Array:
     """Multiclass NTK ``Sigma(X) = I_K ⊗ Sigma~(X)``, shape (nK, nK), class-major (Def. 2.1).
 
-    Dense; for large ``n K`` use :func:`ntk` with ``InfoNuisance(..., kron=K)`` instead.
+    Dense, at most :data:`MAX_DENSE_ENTRIES` entries; for large ``n K`` use :func:`ntk` with
+    ``InfoNuisance(..., kron=K)`` instead.
     """
-    Kc = int(v.positive_int("K", K))
-    return np.asarray(
-        np.kron(np.eye(Kc), ntk(X, activation, degree, unit_norm=unit_norm)), dtype=np.float64
-    )
+    Kf = v.scalar("K", K, v.positive_int)
+    S = ntk(X, activation, degree, unit_norm=unit_norm)
+    n = S.shape[0]
+    K_max = max(1, math.isqrt(MAX_DENSE_ENTRIES) // n)
+    if Kf > K_max:
+        raise ValueError(
+            f"K must be at most {K_max} for n = {n} inputs, got {Kf:g}: mntk forms the dense "
+            f"nK x nK matrix and stops at {MAX_DENSE_ENTRIES:.3g} entries "
+            f"({MAX_DENSE_ENTRIES * 8 / 2**30:g} GiB); use ntk(X) with InfoNuisance(..., kron=K)"
+        )
+    Kc = int(Kf)
+    return np.asarray(np.kron(np.eye(Kc), S), dtype=np.float64)
 
 
 def lambda_min_centers(
     M: ArrayLike, activation: str | Activation = "softplus", degree: int = DEFAULT_DEGREE
 ) -> float:
     """``lambda_M = lambda_min(Sigma(M))`` for unit-norm cluster centres ``M`` (KC x d), Thm 2.5/A.1."""
-    return float(np.linalg.eigvalsh(ntk(M, activation, degree))[0])
+    centers = v.unit_rows("M", M)  # checked here so that errors name M, not ntk's X
+    return float(np.linalg.eigvalsh(ntk(centers, activation, degree))[0])
 
 
 def schur_upper_bound(X_norm: ArrayLike, B: ArrayLike = 1.0) -> Array:
-    """Schur's bound (Lemma 6.12) for the M-NTK: ``lambda_max(Sigma(X)) <= B^2 ||X||^2``."""
-    return np.asarray(B, dtype=float) ** 2 * np.asarray(X_norm, dtype=float) ** 2
+    """Schur's bound (Lemma 6.12) for the M-NTK: ``lambda_max(Sigma(X)) <= B^2 ||X||^2``.
+
+    ``X_norm`` and ``B`` are non-negative and broadcast together; ``X_norm``, ``B`` and their
+    product must be below ``sqrt(float64 max) ~ 1.3e154``, so that the bound is finite.
+
+    >>> float(schur_upper_bound(3.0, 0.5))
+    2.25
+    """
+    xn = v.nonnegative("X_norm", X_norm)
+    bb = v.nonnegative("B", B)
+    v.broadcastable({"X_norm": xn, "B": bb})
+    with np.errstate(all="ignore"):  # overflow is refused below, by name
+        out = bb**2 * xn**2
+    if not np.all(np.isfinite(out)):
+        i = int(np.argmax(~np.isfinite(np.ravel(out))))
+        x_i = float(np.ravel(np.broadcast_to(xn, out.shape))[i])
+        b_i = float(np.ravel(np.broadcast_to(bb, out.shape))[i])
+        raise ValueError(
+            f"schur_upper_bound: B^2 X_norm^2 overflows float64 at X_norm = {x_i:g}, B = {b_i:g}; "
+            f"X_norm, B and B * X_norm must each be below {np.sqrt(np.finfo(np.float64).max):.3g}"
+        )
+    return np.asarray(out, dtype=np.float64)

@@ -97,11 +97,13 @@ class InfoNuisance:
             raise ValueError("eigenvalues must be sorted in decreasing order")
         if np.any(lam < 0):
             raise ValueError("eigenvalues (squared singular values) must be >= 0")
-        v.positive_int("kron", self.kron)
-        tail = float(v.nonnegative("tail_bound", self.tail_bound))
+        kron = int(v.scalar("kron", self.kron, v.positive_int))
+        tail = v.scalar("tail_bound", self.tail_bound, v.nonnegative)
         lam1 = float(lam[0])
-        cutoff = float(
-            v.in_range("cutoff", self.cutoff, 0.0, np.sqrt(lam1) * (1 + 1e-12), lo_open=True)
+        cutoff = v.scalar(
+            "cutoff",
+            self.cutoff,
+            lambda n, x: v.in_range(n, x, 0.0, np.sqrt(lam1) * (1 + 1e-12), lo_open=True),
         )
         if tail >= cutoff**2 and U.shape[1] < U.shape[0]:
             raise ValueError(
@@ -112,7 +114,7 @@ class InfoNuisance:
         object.__setattr__(self, "eigenvectors", U)
         object.__setattr__(self, "cutoff", cutoff)
         object.__setattr__(self, "tail_bound", tail)
-        object.__setattr__(self, "kron", int(self.kron))
+        object.__setattr__(self, "kron", kron)
         # Compare singular values (not their squares), with RANK_RTOL for the ulp of sqrt(s^2),
         # so that a cutoff equal to a singular value counts that direction as information (R3).
         object.__setattr__(

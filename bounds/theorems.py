@@ -217,7 +217,7 @@ def check_arguments(
     if missing:
         raise ValueError(f"Theorem {d.key} needs {', '.join(missing)}")
     vals: dict[str, Any] = {name: _validate_input(d, name, val) for name, val in given.items()}
-    _broadcastable(vals)
+    v.broadcastable(vals)
     with np.errstate(all="ignore"):  # squares of huge norms overflow: then they are unequal
         _consistency(vals)
     return vals
@@ -402,17 +402,6 @@ def _check_schedule(d: TheoremDef, iterations: Any, cutoff: Any, vals: Mapping[s
         _require_finite(d, "Gamma * ceil(T) / T", vals["Gamma"], d.iterations, vals, show=False)
     if d.cutoff is not None:
         _require_finite(d, "the cutoff", cutoff, d.cutoff, vals)
-
-
-def _broadcastable(vals: Mapping[str, np.ndarray]) -> None:
-    """Grid inputs must broadcast together; name the arguments whose shapes clash."""
-    try:
-        np.broadcast_shapes(*(np.shape(a) for a in vals.values()))
-    except ValueError:
-        shapes = ", ".join(f"{n_} {np.shape(a)}" for n_, a in vals.items() if np.ndim(a))
-        raise ValueError(
-            f"array arguments must broadcast to one grid shape; got {shapes}"
-        ) from None
 
 
 def list_theorems() -> list[tuple[str, str, str]]:

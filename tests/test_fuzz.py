@@ -1,7 +1,8 @@
 """Bad input gives a clear error naming the argument; accepted input gives finite conclusions.
 
 Fuzzes every registered theorem (the registry is iterated, so a new theorem is covered as soon
-as it is registered), ``lemma_6_2``, ``from_data``, ``from_jacobian``, ``symbolic.solve_for``
+as it is registered), ``lemma_6_2``, ``from_data``, ``from_jacobian``, ``symbolic.solve_for``,
+the kernel functions (``bounds.kernels``, ``kernel_split``, ``spectral_norm``, ``class_major``)
 and every CLI subcommand; the cases and the classification live in ``tests/fuzz_inputs.py``
 (also a script printing the figures).  The contract (issue #8, section 4):
 
@@ -111,6 +112,7 @@ _CASES = {
     "from_data": list(fz.from_data_cases()),
     "from_jacobian": list(fz.from_jacobian_cases()),
     "solve_for": list(fz.solve_cases()),
+    "kernels": list(fz.kernel_cases()),
 }
 
 
@@ -188,6 +190,66 @@ def test_issue_list_from_data():
     _raises(lambda: bounds.from_data("A.3", X, y, centers=dup, **a3), ValueError, "centers")
     # Distinct centres still work, and their lambda_M is far above the refusal threshold.
     assert fz.check_report(bounds.from_data("A.3", X, y, centers=M, **a3)) is None
+
+
+def test_issue_list_kernels():
+    from bounds import kernels
+
+    X = fz._X()
+    # schur_upper_bound validated nothing: NaN passed through, 10**400 and complex escaped.
+    _raises(lambda: kernels.schur_upper_bound(float("nan")), ValueError, "X_norm")
+    _raises(lambda: kernels.schur_upper_bound(3.0, 10**400), ValueError, "B")
+    _raises(lambda: kernels.schur_upper_bound(np.array([1.0 + 2.0j])), TypeError, "X_norm")
+    _raises(lambda: kernels.schur_upper_bound(1e200), ValueError, "X_norm")
+    _raises(lambda: kernels.schur_upper_bound(np.ones(2), np.ones(3)), ValueError, "X_norm")
+    # lambda_min_centers named ntk's X.
+    msg = _raises(lambda: kernels.lambda_min_centers(np.ones((2, 2))), ValueError, "M")
+    assert not msg.startswith("X")
+    _raises(lambda: kernels.get_activation(["relu"]), TypeError, "activation")
+    _raises(lambda: kernels.dual_expectation(0.3, chunk=0), ValueError, "chunk")
+    _raises(lambda: kernels.dual_expectation(0.3, chunk=None), TypeError, "chunk")
+    # numpy's "Maximum allowed dimension exceeded" for a huge K.
+    _raises(lambda: kernels.mntk(X, 1e200), ValueError, "K")
+    _raises(lambda: kernels.mntk(X, 2**40), ValueError, "K")
+    _raises(lambda: kernels.mntk(X, [1, 2]), ValueError, "K")
+    # "only 0-dimensional arrays can be converted" for a grid of cutoffs.
+    _raises(lambda: bounds.kernel_split(X, 2, np.array([0.1, 0.2])), ValueError, "cutoff")
+    # RuntimeWarnings (errors under pytest) for huge scales.
+    _raises(lambda: kernels.dual_expectation(0.3, a=1e308), ValueError, "a ")
+    _raises(lambda: kernels.ntk(X * 1e200, unit_norm=False), ValueError, "X")
+    _raises(lambda: kernels.ntk(X * 1e-200, unit_norm=False), ValueError, "X")
+    # At the edges of the accepted ranges the results are finite.
+    for out in (
+        kernels.schur_upper_bound(1e150, 1.0),
+        kernels.dual_expectation(0.3, "gaussian", a=kernels.MAX_SCALE, b=kernels.MAX_SCALE),
+        kernels.ntk(X * (kernels.MAX_SCALE / 2), "gaussian", unit_norm=False),
+        kernels.ntk(X * (2 / kernels.MAX_SCALE), unit_norm=False),
+    ):
+        assert np.all(np.isfinite(out))
+
+
+@given(
+    rho=ANY_VALUE,
+    a=ANY_VALUE,
+    chunk=ANY_VALUE,
+    X_norm=ANY_VALUE,
+    B=ANY_VALUE,
+)
+def test_kernel_random_values(rho: Any, a: Any, chunk: Any, X_norm: Any, B: Any) -> None:
+    """Any value for the scalar arguments of the kernel functions: clean error or finite result."""
+    from bounds import kernels
+
+    for label, fn, names in [
+        ("dual_expectation rho", lambda: kernels.dual_expectation(rho, "gaussian", 8), ("rho",)),
+        ("dual_expectation a", lambda: kernels.dual_expectation(0.3, "gaussian", 8, a=a), ("a",)),
+        (
+            "dual_expectation chunk",
+            lambda: kernels.dual_expectation(0.3, "gaussian", 8, chunk=chunk),
+            ("chunk",),
+        ),
+        ("schur", lambda: kernels.schur_upper_bound(X_norm, B), ("X_norm", "B")),
+    ]:
+        _assert_contract(fz.call(label, fn, names, check=fz._ok_array))
 
 
 # ---------------------------------------------------------------------------- CLI
