@@ -32,6 +32,12 @@ RELATIONS = {
 BOUNDARY_RTOL = 1e-9
 
 
+def md_cell(text: Any) -> str:
+    """``text`` as one Markdown table cell: ``|`` escaped (``||X||`` would split the row),
+    line breaks as spaces."""
+    return " ".join(str(text).splitlines()).replace("|", "\\|")
+
+
 @dataclass(frozen=True)
 class Condition:
     """One hypothesis ``lhs relation rhs`` of a theorem, evaluated on the user's numbers.
@@ -298,16 +304,18 @@ class Report:
             "| quantity | value |",
             "|---|---|",
         ]
-        out += [
-            f"| cutoff | {_fmt(self.cutoff)} |",
-            f"| step size η | {_fmt(self.step_size)} |",
-            f"| iterations T | {_fmt(self.iterations)} |",
-        ]
-        out += [f"| {k} | {_fmt(val)} |" for k, val in self.conclusions.items()]
+        run = (
+            ("cutoff", self.cutoff),
+            ("step size η", self.step_size),
+            ("iterations T", self.iterations),
+        )
+        # Lemmas and informal statements have no cutoff, step size or iteration count.
+        out += [f"| {name} | {md_cell(_fmt(val))} |" for name, val in run if val is not None]
+        out += [f"| {md_cell(k)} | {md_cell(_fmt(val))} |" for k, val in self.conclusions.items()]
         out += ["", "| hypothesis | left | rel | right | holds | |", "|---|---|---|---|---|---|"]
         out += [
-            f"| {c.name} | {_fmt(c.lhs)} | {c.relation} | {_fmt(c.rhs)} | {_fmt(c.holds)} |"
-            f" {c.description} |"
+            f"| {md_cell(c.name)} | {md_cell(_fmt(c.lhs))} | {md_cell(c.relation)} | "
+            f"{md_cell(_fmt(c.rhs))} | {md_cell(_fmt(c.holds))} | {md_cell(c.description)} |"
             for c in self.conditions
         ]
         if self.notes:

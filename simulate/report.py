@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bounds.report import md_cell
+
 from . import io
 from .experiments.checks import read_checks, summary_line
 
@@ -41,11 +43,6 @@ def _summary_lines(summary: Any, depth: int = 0) -> list[str]:
             else:
                 lines.append(f"{'  ' * depth}- {k}: {_fmt(v)}")
     return lines
-
-
-def _cell(text: str) -> str:
-    """A Markdown table cell: ``|`` inside (e.g. ``|Pi_N r0|``) would split the row."""
-    return str(text).replace("|", "\\|")
 
 
 def _predicted(row: dict[str, Any]) -> str:
@@ -86,16 +83,21 @@ def experiment_section(res: dict[str, Any], folder: Path, root: Path) -> list[st
     if pvo:
         out += ["| quantity | predicted | observed | status |", "|---|---|---|---|"]
         out += [
-            f"| {_cell(r['quantity'])} | {_cell(_predicted(r))} | {_fmt(r['observed'])} |"
-            f" {_cell(r['status'])} |"
+            f"| {md_cell(r['quantity'])} | {md_cell(_predicted(r))} | {md_cell(_fmt(r['observed']))} |"
+            f" {md_cell(r['status'])} |"
             for r in pvo
         ]
         out.append("")
     for tname, rows in res.get("tables", {}).items():
         if rows:
             cols = list(rows[0])
-            out += [f"**{tname}**", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-            out += ["| " + " | ".join(_fmt(r[c]) for c in cols) + " |" for r in rows]
+            out += [
+                f"**{tname}**",
+                "",
+                "| " + " | ".join(md_cell(c) for c in cols) + " |",
+                "|" + "---|" * len(cols),
+            ]
+            out += ["| " + " | ".join(md_cell(_fmt(r[c])) for c in cols) + " |" for r in rows]
             out.append("")
     out += _summary_lines(res.get("summary", {}))
     out.append("")
