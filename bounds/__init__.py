@@ -7,6 +7,7 @@ returning a :class:`Report` with its conclusions and every hypothesis; ``from_da
 """
 
 from . import kernels, symbolic
+from ._version import __version__ as __version__
 from .data_quantities import (
     DataQuantities,
     class_major,

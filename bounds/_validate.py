@@ -103,6 +103,17 @@ def _fmt(x: float) -> str:
     return "inf" if np.isinf(x) else f"{x:g}"
 
 
+def interval(lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False) -> str:
+    """``[1, inf)``-style text of an interval (an infinite end is always open).
+
+    >>> interval(0.0, 0.5, lo_open=True, hi_open=True)
+    '(0, 0.5)'
+    """
+    left = "(" if lo_open or np.isinf(lo) else "["
+    right = ")" if hi_open or np.isinf(hi) else "]"
+    return f"{left}{_fmt(lo)}, {_fmt(hi)}{right}"
+
+
 def in_range(
     name: str,
     value: ArrayLike,
@@ -127,11 +138,10 @@ def in_range(
     ok_lo = arr > lo if lo_open else arr >= lo
     ok_hi = arr < hi if hi_open else arr <= hi
     if not np.all(ok_lo & ok_hi):
-        left = "(" if lo_open else "["
-        right = ")" if hi_open or np.isinf(hi) else "]"
         bad = arr[~(ok_lo & ok_hi)] if arr.ndim else arr
         shown = _fmt(float(np.ravel(bad)[0]))
-        raise ValueError(f"{name} must lie in {left}{_fmt(lo)}, {_fmt(hi)}{right}, got {shown}")
+        where = interval(lo, hi, lo_open=lo_open, hi_open=hi_open)
+        raise ValueError(f"{name} must lie in {where}, got {shown}")
     return arr
 
 

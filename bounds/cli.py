@@ -1,12 +1,9 @@
-"""Command line of the calculator: ``bound`` and ``solve`` (also under ``jacobound``).
+"""The calculator's commands, ``bound`` and ``solve``: the bounds layer of the command line.
 
-Examples::
-
-    jacobound bound --list
-    jacobound bound 6.24 --alpha 0.3 --Gamma 2 --zeta 0.1 --delta 0.05 --k 4096 --n 1000 \
-        --K 10 --B 1 --X_norm 31.6 --y_info 30 --y_nuisance 10 --y_pinv 5
-    jacobound bound 6.24 ... --alpha 0.1,0.2,0.3          # a grid: comma-separated values
-    jacobound solve 6.24 --for k ...                      # smallest width meeting (6.89)
+The ``jacobound`` command (``jacobound.py``) puts these beside the experiment commands of
+:mod:`simulate.cli` when the ``simulate`` extra is installed; ``python -m bounds`` runs these two
+alone.  The help of each theorem (``jacobound bound 6.24 --help``) is generated from its
+:class:`~bounds.formulas.TheoremDef` and :data:`~bounds.formulas.SYMBOL_DOCS`.
 """
 
 from __future__ import annotations
@@ -15,14 +12,17 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 import numpy as np
+import sympy as sp
 
 from . import formulas as F
+from ._version import __version__
 from .symbolic import latex, solve_for
-from .theorems import evaluate, list_theorems
+from .theorems import allowed_values, evaluate, list_theorems
 
 #: Exit status of a command killed by SIGPIPE (128 + 13), used when stdout is closed early.
 EXIT_BROKEN_PIPE = 141
@@ -53,29 +53,108 @@ def _number(text: str) -> Any:
     return np.array(parts) if len(parts) > 1 else parts[0]
 
 
-def _params(
-    key: str, argv: Sequence[str], extra: Sequence[str] = ()
-) -> tuple[dict[str, Any], argparse.Namespace]:
+#: Shown under every theorem's help: how values are written.
+_VALUES_NOTE = (
+    "Every value is a number or a comma-separated grid (--alpha 0.1,0.2,0.3); grids broadcast "
+    "against each other."
+)
+
+
+def _help_text(text: str) -> str:
+    """``text`` safe for argparse's help strings (which treat ``%`` as a format character)."""
+    return text.replace("%", "%%")
+
+
+def _input_help(d: F.TheoremDef, name: str) -> str:
+    doc = F.SYMBOL_DOCS[name]
+    return _help_text(f"{doc.meaning}; {doc.units}; {allowed_values(d, name)}")
+
+
+def _description(d: F.TheoremDef, lead: str = "") -> str:
+    """What a theorem's help says above its inputs: title, cutoff, steps, fixed values."""
+    kind = "Lemma" if d.key.startswith("L") else "Theorem"
+    lines = [*([lead] if lead else []), f"{kind} {d.key.lstrip('L')}: {d.title}."]
+    if d.informal:
+        lines.append("An informal statement: its bounds hold up to unspecified constants.")
+    if d.cutoff is not None:
+        lines.append(f"Actual cutoff: {d.cutoff}.")
+    if d.iterations is not None:
+        lines.append(f"Gradient-descent steps: T = {d.iterations} (a whole number of steps).")
+    for name, expr in d.derived.items():
+        lines.append(f"Fixed by the theorem (not an input): {name} = {expr}.")
+    if d.probability is not None:
+        # Three digits: (2K)^(-100) would print as 1/(1267650600228229401496703205376*K**100).
+        lines.append(f"Holds with probability at least 1 - ({sp.N(1 - d.probability, 3)}).")
+    lines.append(_VALUES_NOTE)
+    return "\n".join(textwrap.fill(line, 88, subsequent_indent="  ") for line in lines)
+
+
+def theorem_parser(
+    key: str, *, prog: str, extra: Sequence[str] = (), lead: str = ""
+) -> OneLineParser:
+    """The parser of theorem ``key``'s inputs, with help generated from its definition.
+
+    ``extra`` are inputs that may be left out (``solve``'s unknown); ``lead`` opens the
+    description.  Each flag shows the input's own placeholder (``--k WIDTH``, ``--K CLASSES``).
+    """
     d = F.get(key)
-    p = OneLineParser(prog=f"jacobound ... {d.key}", add_help=True)
+    p = OneLineParser(
+        prog=f"{prog} {d.key}",
+        description=_description(d, lead),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=True,
+    )
+    req = p.add_argument_group("inputs (required)")
     for name in d.inputs:
-        p.add_argument(f"--{name}", type=_number, required=name not in extra)
-    for name in d.defaults:
-        p.add_argument(f"--{name}", type=_number, default=None)
+        req.add_argument(
+            f"--{name}",
+            type=_number,
+            required=name not in extra,
+            metavar=F.SYMBOL_DOCS[name].metavar,
+            help=_input_help(d, name),
+        )
+    opt = p.add_argument_group("inputs with a default")
+    for name, expr in d.defaults.items():
+        opt.add_argument(
+            f"--{name}",
+            type=_number,
+            default=None,
+            metavar=F.SYMBOL_DOCS[name].metavar,
+            help=_input_help(d, name) + _help_text(f"; default {expr}"),
+        )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--markdown", action="store_true", help="print the report as Markdown")
     p.add_argument("--latex", action="store_true", help="also print the formulas in LaTeX")
+    return p
+
+
+def _params(
+    key: str, argv: Sequence[str], extra: Sequence[str] = (), *, prog: str = "jacobound bound"
+) -> tuple[dict[str, Any], argparse.Namespace]:
+    d = F.get(key)
+    p = theorem_parser(key, prog=prog, extra=extra)
     ns = p.parse_args(list(argv))
     vals = {name: getattr(ns, name) for name in (*d.inputs, *d.defaults)}
     return {k: val for k, val in vals.items() if val is not None}, ns
 
 
+def _theorem_help(args: argparse.Namespace, lead: str = "") -> int:
+    """``--help`` of a command: the theorem's inputs when one is named, else the command's own."""
+    if args.theorem:
+        print(theorem_parser(args.theorem, prog=args.help_parser.prog, lead=lead).format_help())
+    else:
+        print(args.help_parser.format_help())
+    return 0
+
+
 def cmd_bound(args: argparse.Namespace) -> int:
+    if args.help:
+        return _theorem_help(args)
     if args.list or not args.theorem:
         for key, fn, title in list_theorems():
             print(f"{key:<7} {fn:<14} {title}")
         return 0
-    vals, ns = _params(args.theorem, args.params)
+    vals, ns = _params(args.theorem, args.params, prog=args.help_parser.prog)
     rep = evaluate(args.theorem, **vals)
     if ns.json:
         # Strict JSON: a NaN or inf would print as the non-standard NaN/Infinity tokens.
@@ -95,7 +174,11 @@ def cmd_bound(args: argparse.Namespace) -> int:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
-    vals, _ = _params(args.theorem, args.params, extra=(args.unknown,))
+    if args.help:
+        return _theorem_help(args, lead=_SOLVE_LEAD)
+    if args.unknown is None:
+        raise ValueError("solve needs --for NAME, the input to solve for (k, n, alpha, ...)")
+    vals, _ = _params(args.theorem, args.params, extra=(args.unknown,), prog=args.help_parser.prog)
     vals.pop(args.unknown, None)
     sol = solve_for(args.theorem, args.unknown, goal=args.goal, extremum=args.extremum, **vals)
     word = {"min": "smallest", "max": "largest"}[
@@ -110,26 +193,60 @@ def cmd_solve(args: argparse.Namespace) -> int:
     return 0
 
 
+_SOLVE_LEAD = (
+    "jacobound solve KEY --for NAME [--goal GOAL] [--extremum min|max] [inputs]: every input "
+    "but NAME is required."
+)
+
+
 def add_commands(sub: Any) -> None:
     """Register ``bound`` and ``solve`` on an ``argparse`` sub-parser collection."""
     b = sub.add_parser(
         "bound",
         help="evaluate a theorem and print its report",
-        description="Evaluate a theorem; pass its inputs as --name value.",
+        description="Evaluate a theorem; pass its inputs as --name value. "
+        "jacobound bound --list lists the theorems; jacobound bound KEY --help lists the "
+        "inputs of theorem KEY.",
+        add_help=False,
     )
-    b.add_argument("theorem", nargs="?", help="theorem key, e.g. 6.24, A.3, 6.19")
+    b.add_argument("theorem", nargs="?", help="theorem key, e.g. 6.24, A.3, L6.19")
     b.add_argument("--list", action="store_true", help="list the theorems")
-    b.set_defaults(func=cmd_bound, takes_params=True)
-    s = sub.add_parser("solve", help="solve for the smallest k / n or largest alpha meeting a goal")
-    s.add_argument("theorem")
-    s.add_argument("--for", dest="unknown", required=True, help="k, n, alpha, ...")
+    b.add_argument("-h", "--help", action="store_true", help="this help, or a theorem's inputs")
+    b.set_defaults(func=cmd_bound, takes_params=True, help_parser=b)
+    s = sub.add_parser(
+        "solve",
+        help="solve for the smallest k / n or largest alpha meeting a goal",
+        description="Solve for one input of a theorem, all others fixed. "
+        "jacobound solve KEY --help lists the inputs of theorem KEY.",
+        add_help=False,
+    )
+    s.add_argument("theorem", nargs="?", help="theorem key, e.g. 6.24")
+    s.add_argument(
+        "--for", dest="unknown", metavar="NAME", help="the input to solve for: k, n, alpha, ..."
+    )
     s.add_argument(
         "--goal",
         default="width",
         help="a hypothesis name (default width), 'rigorous' or 'nonvacuous'",
     )
     s.add_argument("--extremum", choices=("min", "max"), default=None)
-    s.set_defaults(func=cmd_solve, takes_params=True)
+    s.add_argument("-h", "--help", action="store_true", help="this help, or a theorem's inputs")
+    s.set_defaults(func=cmd_solve, takes_params=True, help_parser=s)
+
+
+def make_parser(prog: str, description: str, *layers: Callable[[Any], None]) -> OneLineParser:
+    """The command line: ``--version`` and the commands each of ``layers`` registers.
+
+    Each layer is an ``add_commands(sub)`` function (this module's, :mod:`simulate.cli`'s).
+    """
+    parser = OneLineParser(
+        prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"jacobound {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in layers:
+        add(sub)
+    return parser
 
 
 def _silence_stdout() -> None:
@@ -168,10 +285,6 @@ def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = OneLineParser(
-        prog="python -m bounds",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_commands(parser.add_subparsers(dest="command"))
-    return run(parser, argv)
+    """``python -m bounds``: the calculator's two commands (``jacobound`` has them too)."""
+    description = "The theorem calculator of jacobound: bound and solve (see COMMAND --help)."
+    return run(make_parser("python -m bounds", description, add_commands), argv)

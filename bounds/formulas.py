@@ -57,6 +57,165 @@ LATEX_NAMES = {
     "train_loss": "L",
 }
 
+
+@dataclass(frozen=True)
+class SymbolDoc:
+    """What an input means, in plain text (the command line's help and the docs read it).
+
+    ``metavar`` is the placeholder ``--name METAVAR`` shows: distinct for every symbol, so that
+    ``--k WIDTH`` and ``--K CLASSES`` never look alike.
+    """
+
+    meaning: str
+    units: str
+    metavar: str
+
+
+_NORM_Y = "Euclidean norm in R^(nK), in label units (||y|| = sqrt(n) for one-hot labels)"
+_NORM_R0 = "Euclidean norm in R^(nK), in label units"
+
+#: Meaning, units and placeholder of every symbol in :data:`SYMBOLS`.
+SYMBOL_DOCS: dict[str, SymbolDoc] = {
+    "alpha": SymbolDoc(
+        "cutoff parameter alpha: singular values at or above the actual cutoff span the "
+        "information space, the rest the nuisance space",
+        "dimensionless",
+        "ALPHA",
+    ),
+    "Gamma": SymbolDoc(
+        "early-stopping scale Gamma: gradient descent runs T = Gamma/(eta cutoff^2) steps",
+        "dimensionless",
+        "GAMMA",
+    ),
+    "zeta": SymbolDoc(
+        "accuracy zeta that the width requirement buys (an additive term of the error)",
+        "dimensionless",
+        "ZETA",
+    ),
+    "k": SymbolDoc("hidden-layer width (neurons)", "count", "WIDTH"),
+    "n": SymbolDoc("number of training samples", "count", "SAMPLES"),
+    "K": SymbolDoc("number of classes (outputs of the network)", "count", "CLASSES"),
+    "C": SymbolDoc("clusters per class of the Gaussian mixture model", "count", "CLUSTERS"),
+    "B": SymbolDoc(
+        "bound on the activation: |phi'| <= B and |phi''| <= B (softplus: B = 1)",
+        "dimensionless",
+        "PHI_BOUND",
+    ),
+    "nu": SymbolDoc(
+        "scale nu of the output layer V (Rademacher entries of size nu/sqrt(kK))",
+        "dimensionless",
+        "NU",
+    ),
+    "eta": SymbolDoc("gradient-descent step size eta", "dimensionless", "STEP"),
+    "delta": SymbolDoc(
+        "delta: the failure probability where the theorem holds with probability 1 - delta "
+        "(see its probability line), otherwise an accuracy parameter",
+        "dimensionless",
+        "DELTA",
+    ),
+    "c": SymbolDoc(
+        "constant c with ||Pi_I(y)|| >= c sqrt(n): the share of the labels' norm in the "
+        "information space",
+        "dimensionless",
+        "C_INFO",
+    ),
+    "C_r": SymbolDoc(
+        "constant C_r with ||r0|| <= C_r sqrt(n): the initial residual per sample",
+        "label units",
+        "C_R",
+    ),
+    "lambda_M": SymbolDoc(
+        "smallest eigenvalue lambda_M of the kernel matrix of the cluster centres "
+        "(Gaussian mixture model)",
+        "dimensionless",
+        "LAMBDA_M",
+    ),
+    "X_norm": SymbolDoc(
+        "spectral norm ||X|| of the n x d data matrix (unit-norm rows: at most sqrt(n))",
+        "data units (unit-norm rows)",
+        "X_NORM",
+    ),
+    "beta": SymbolDoc(
+        "bound beta on the Jacobian's spectral norm everywhere (Assumption 1)",
+        "output units per parameter unit",
+        "BETA",
+    ),
+    "lambda_1": SymbolDoc(
+        "largest singular value lambda_1 of the reference matrix",
+        "same units as the cutoff",
+        "LAMBDA_1",
+    ),
+    "y_norm": SymbolDoc("norm ||y|| of the label vector", _NORM_Y, "Y_NORM"),
+    "M_W": SymbolDoc(
+        "radius M_W of the hidden-layer class: ||W - W0||_F <= M_W", "parameter units", "M_W"
+    ),
+    "R": SymbolDoc(
+        "row-wise radius of the hidden-layer class times sqrt(k): ||W - W0||_(2,inf) <= R/sqrt(k)",
+        "parameter units",
+        "RADIUS",
+    ),
+    "energy": SymbolDoc(
+        "average energy E = (sum_i ||phi(W0 x_i)||^2/(kn))^(1/2) at initialisation",
+        "activation units",
+        "ENERGY",
+    ),
+    "sigma": SymbolDoc(
+        "noise level sigma of the Gaussian mixture model (std. dev. around each centre)",
+        "data units",
+        "SIGMA",
+    ),
+    "y_info": SymbolDoc(
+        "norm ||Pi_I(y)|| of the labels' projection on the information space", _NORM_Y, "Y_INFO"
+    ),
+    "y_nuisance": SymbolDoc(
+        "norm ||Pi_N(y)|| of the labels' projection on the nuisance space", _NORM_Y, "Y_NUISANCE"
+    ),
+    "y_pinv": SymbolDoc(
+        "norm ||J_I^+ y|| of the labels through the pseudo-inverse on the information space",
+        "label units per reference-matrix unit",
+        "Y_PINV",
+    ),
+    "r0_norm": SymbolDoc("norm ||r0|| of the initial residual r0 = f(W0) - y", _NORM_R0, "R0_NORM"),
+    "r0_info": SymbolDoc(
+        "norm ||Pi_I(r0)|| of the initial residual on the information space", _NORM_R0, "R0_INFO"
+    ),
+    "r0_nuisance": SymbolDoc(
+        "norm ||Pi_N(r0)|| of the initial residual on the nuisance space",
+        _NORM_R0,
+        "R0_NUISANCE",
+    ),
+    "r0_pinv": SymbolDoc(
+        "norm ||J_I^+ r0|| of the initial residual through the pseudo-inverse on the "
+        "information space",
+        "label units per reference-matrix unit",
+        "R0_PINV",
+    ),
+    "distance": SymbolDoc(
+        "early-stopping distance D_(alpha,Gamma) of the residual (Definition 6.1), at the "
+        "theorem's cutoff",
+        "parameter units",
+        "DISTANCE",
+    ),
+    "eps0": SymbolDoc(
+        "distance eps0 between the reference Jacobian and J at initialisation (Definition 5.1)",
+        "same units as the Jacobian",
+        "EPS0",
+    ),
+    "eps": SymbolDoc(
+        "bound eps on how far the Jacobian moves in the ball of radius R (Assumption 2)",
+        "same units as the Jacobian",
+        "EPS",
+    ),
+    "M_V": SymbolDoc(
+        "radius M_V of the output-layer class: ||V - V0||_F <= nu M_V/sqrt(kK) (0 when V is fixed)",
+        "dimensionless",
+        "M_V",
+    ),
+    "train_loss": SymbolDoc(
+        "training loss L = (1/n) sum_i ||y_i - f(x_i)||^2", "squared label units", "TRAIN_LOSS"
+    ),
+}
+
 # Each module-level symbol is bound by its name, so reordering the lists above cannot rebind it.
 alpha = SYMBOLS["alpha"]
 Gamma = SYMBOLS["Gamma"]

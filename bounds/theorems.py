@@ -92,15 +92,32 @@ def evaluate_expression(expr: sp.Basic, values: Mapping[str, Any]) -> Any:
     return np.asarray(out, dtype=np.float64) if not isinstance(out, bool | np.bool_) else out
 
 
-def _validate_input(d: TheoremDef, name: str, value: Any) -> np.ndarray:
-    if name in _INTEGERS:
-        return v.positive_int(name, value)
+def input_range(d: TheoremDef, name: str) -> tuple[float, float, bool, bool]:
+    """``(lo, hi, lo_open, hi_open)``: the values theorem ``d`` accepts for input ``name``."""
     lo, hi, lo_open, hi_open = d.ranges.get(
         name, _DEFAULT_RANGES.get(name, (0.0, np.inf, False, False))
     )
-    sym = SYMBOLS[name]
-    if sym.is_positive and lo == 0.0:
+    if SYMBOLS[name].is_positive and lo == 0.0:
         lo_open = True
+    return lo, hi, lo_open, hi_open
+
+
+def allowed_values(d: TheoremDef, name: str) -> str:
+    """What theorem ``d`` accepts for input ``name``, as text (the CLI's help shows it).
+
+    >>> allowed_values(get("6.24"), "k"), allowed_values(get("6.24"), "zeta")
+    ('a positive integer (1, 2, ...)', 'a number in (0, 0.5)')
+    """
+    if name in _INTEGERS:
+        return "a positive integer (1, 2, ...)"
+    lo, hi, lo_open, hi_open = input_range(d, name)
+    return f"a number in {v.interval(lo, hi, lo_open=lo_open, hi_open=hi_open)}"
+
+
+def _validate_input(d: TheoremDef, name: str, value: Any) -> np.ndarray:
+    if name in _INTEGERS:
+        return v.positive_int(name, value)
+    lo, hi, lo_open, hi_open = input_range(d, name)
     return v.in_range(name, value, lo, hi, lo_open=lo_open, hi_open=hi_open)
 
 

@@ -959,8 +959,9 @@ def _no_experiments() -> Iterator[None]:
 
 
 def run_cli(argv: Sequence[str], *, broken_pipe: bool = False) -> CliResult:
-    """``simulate.cli.main(argv)`` in-process, capturing output; experiments never run."""
-    from simulate import cli
+    """``jacobound.main(argv)`` (the console script) in-process, capturing output; experiments
+    never run."""
+    import jacobound as cli
 
     out: io.StringIO = _BrokenStdout() if broken_pipe else io.StringIO()
     err = io.StringIO()
