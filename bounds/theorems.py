@@ -106,7 +106,7 @@ def allowed_values(d: TheoremDef, name: str) -> str:
     """What theorem ``d`` accepts for input ``name``, as text (the CLI's help shows it).
 
     >>> allowed_values(get("6.24"), "k"), allowed_values(get("6.24"), "zeta")
-    ('a positive integer (1, 2, ...)', 'a number in (0, 0.5)')
+    ('a positive integer (1, 2, ...)', 'a number in (0, 0.5]')
     """
     if name in _INTEGERS:
         return "a positive integer (1, 2, ...)"

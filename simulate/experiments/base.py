@@ -206,7 +206,9 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)  # finite (validated): repr is valid TOML for ints and floats
     if isinstance(value, str):
-        return json.dumps(value)  # a TOML basic string: JSON's escapes are TOML's
+        # A TOML basic string: JSON's escapes are TOML's, but a character beyond U+FFFF must
+        # stay itself (JSON would write a surrogate pair) and DEL must be escaped.
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, tuple | list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     raise TypeError(f"no TOML form for {type(value).__name__} {value!r}")
