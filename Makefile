@@ -57,7 +57,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy bounds simulate
+	$(BIN)/mypy bounds simulate jacobound.py
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run_all --write benchmarks/README.md
