@@ -52,7 +52,7 @@ def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
         if item.startswith("-") or m is None:
             raise ValueError(
                 f"unrecognized argument {item!r}: config overrides are key=value "
-                "(e.g. k=1024 seeds=[0,1,2])"
+                "(e.g. seed=3 device=cpu)"
             )
         key, text = m.groups()
         if key in out:
@@ -69,7 +69,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     from simulate.experiments.base import load_toml
 
     ov: dict[str, Any] = load_toml(args.config) if args.config else {}
-    ov.update(parse_overrides(args.params))
+    ov.update(parse_overrides([*args.overrides, *args.params]))
     for key in ("seed", "device"):
         flag = getattr(args, key)
         if flag is not None:
@@ -206,11 +206,18 @@ def add_commands(sub: Any) -> None:
         "run",
         help="run one experiment",
         description="Run one experiment. Its config comes from the defaults, then --config, then "
-        "key=value overrides (TOML values: k=1024 seeds=[0,1,2]), then --seed and --device. "
+        "key=value overrides (TOML values: k=1024 n_multipliers=[30,60,120]), then --seed and "
+        "--device. "
         "A rerun with the same config resumes or reuses the runs in --out; one with another "
         "config goes to a new subdirectory of --out.",
     )
     r.add_argument("experiment", help="its name (jacobound list)")
+    r.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="config overrides, each value a TOML value (device=cpu may omit the quotes)",
+    )
     r.add_argument("--config", help="TOML file with config overrides")
     r.add_argument("--out", help="output directory (default runs/<experiment>)")
     r.add_argument("--device", help="auto, cpu or cuda")
@@ -221,7 +228,7 @@ def add_commands(sub: Any) -> None:
         action="store_true",
         help="print the effective config as TOML (defaults and overrides) and exit",
     )
-    # key=value overrides are the extra arguments (bounds.cli.run passes them as args.params).
+    # key=value overrides after an option arrive with the extra arguments (args.params).
     r.set_defaults(func=_interruptible(cmd_run), takes_params=True)
     p = sub.add_parser("report", help="Markdown report of a results directory")
     p.add_argument("dir")

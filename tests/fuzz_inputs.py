@@ -1161,6 +1161,26 @@ def cli_cases(tmp: Path) -> Iterator[CliCase]:
         ["run", "linear", "--config", str(good_cfg), "--out", out_ok, "--quiet"],
         "run",
     )
+    yield CliCase("--version", ["--version"], "ok")
+    yield CliCase("bound 6.24 --help", ["bound", "6.24", "--help"], "ok")
+    yield CliCase("solve 6.24 --help", ["solve", "6.24", "--help"], "ok")
+    yield CliCase("run --print-config", ["run", "linear", "n=40", "--print-config"], "ok")
+    for text, name in [
+        ("n=abc", "n"),
+        ("n=", "n"),
+        ("n=[1,2]", "n"),
+        ("n=1e400", "n"),
+        ("sigma_x=nan", "sigma_x"),
+        ("bogus=1", "bogus"),
+        ("=3", "=3"),
+        ("n", "n"),
+    ]:
+        yield CliCase(
+            f"run linear {text}",
+            ["run", "linear", text, "--out", out_ok, "--quiet"],
+            "error",
+            (name,),
+        )
     yield CliCase("run unknown experiment", ["run", "bogus", "--out", out_ok], "error", ("bogus",))
     yield CliCase("run no experiment", ["run"], "error", ("experiment",))
     for blabel, out in [
