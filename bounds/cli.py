@@ -176,8 +176,10 @@ def cmd_bound(args: argparse.Namespace) -> int:
 def cmd_solve(args: argparse.Namespace) -> int:
     if args.help:
         return _theorem_help(args, lead=_SOLVE_LEAD)
-    if args.unknown is None:
-        raise ValueError("solve needs --for NAME, the input to solve for (k, n, alpha, ...)")
+    if args.theorem is None or args.unknown is None:
+        raise ValueError(
+            "solve needs a theorem key and --for NAME, the input to solve for (k, n, alpha, ...)"
+        )
     vals, _ = _params(args.theorem, args.params, extra=(args.unknown,), prog=args.help_parser.prog)
     vals.pop(args.unknown, None)
     sol = solve_for(args.theorem, args.unknown, goal=args.goal, extremum=args.extremum, **vals)

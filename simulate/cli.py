@@ -215,6 +215,7 @@ def add_commands(sub: Any) -> None:
     r.add_argument(
         "overrides",
         nargs="*",
+        default=[],
         metavar="KEY=VALUE",
         help="config overrides, each value a TOML value (device=cpu may omit the quotes)",
     )
