@@ -120,7 +120,8 @@ def test_bound_does_not_import_the_experiments():
 @pytest.mark.parametrize(
     ("argv", "expect"),
     [
-        (["solve", "6.24", "--alpha", "1"], "solve needs --for NAME"),
+        (["solve", "6.24", "--alpha", "1"], "--for NAME"),
+        (["solve", "--for", "k"], "solve needs a theorem key"),
         (["bound", "6.24", "--k", "abc"], "--k: expected a number"),
         (["run", "spectrum", "k=1024", "seeds=[0,1,2]", "--print-config"], "allowed: ["),
         (["run", "spectrum", "k=abc", "--print-config"], "k must be of type int, got 'abc'"),
