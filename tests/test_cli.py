@@ -134,7 +134,8 @@ def test_bound_does_not_import_the_experiments():
     ],
 )
 def test_errors_are_one_line(argv, expect, tmp_path):
-    code, out, err = _main([*argv, "--out", str(tmp_path / "never")])
+    out_dir = ["--out", str(tmp_path / "never")] if argv[0] == "run" else []
+    code, out, err = _main([*argv, *out_dir])
     assert code == 2 and not out
     assert err.count("\n") == 1 and expect in err, err
     assert not (tmp_path / "never").exists()
