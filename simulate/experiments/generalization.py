@@ -39,18 +39,35 @@ THEOREMS = ("6.21", "6.22", "6.24", "6.25", "2.2", "2.3")
 @dataclasses.dataclass(frozen=True)
 class Config(BaseConfig):
     dataset: str = "mixture"
+    """"mixture" (Definition 2.4, unit-norm rows) or "digits" (scikit-learn's digits; K, C, d and
+    sigma are then ignored).
+    """
     n_values: tuple[int, ...] = (50, 100, 200, 400)
+    """Training-set sizes n, one run each (per cutoff fraction)."""
     n_test: int = 500
+    """Number of test samples for the observed test error."""
     K: int = 2
+    """Number of classes (mixture only)."""
     C: int = 2
+    """Clusters per class (mixture only)."""
     d: int = 20
+    """Input dimension (mixture only)."""
     sigma: float = 1.5
+    """Noise level of the mixture (mixture only)."""
     k: int = 512
+    """Hidden width of the network."""
     zeta: float = 0.1
+    """Precision zeta of Theorems 6.21-6.25, in (0, 1/2]; it sets nu by (6.67)."""
     Gamma: float = 2.0
+    """Stopping scale Gamma >= 1: the theorems' T iterations."""
     delta: float = 0.05
+    """Failure probability delta of the generalisation bounds, in (0, 1)."""
     cutoff_fractions: tuple[float, ...] = (0.15, 0.4)
+    """Actual cutoffs alpha_0 as fractions of lambda_1(Sigma(X)^{1/2}), one run each; each in (0,
+    1].
+    """
     record_every: int = 50
+    """Record losses and errors every this many steps."""
 
     def validate(self) -> None:
         super().validate()
