@@ -4,7 +4,7 @@ For every ``n`` in ``n_values`` and cutoff fraction in ``cutoff_fractions`` the 
 initialised as in Theorem 6.24 (``W_0`` Gaussian, ``V`` Rademacher x ``nu/sqrt(kK)`` with ``nu``
 from (6.67)) and trained by GD with the theorems' step ``eta = 1/(nu^2 B^2 ||X||^2)`` for their
 ``T`` iterations.  The cutoff is ``alpha_0 = fraction * lambda_1(Sigma(X)^{1/2})``, i.e.
-``alpha = alpha_0 / (B sqrt(sqrt(n) K ||X||))`` (spec §11).  Because
+``alpha = alpha_0 / (B sqrt(sqrt(n) K ||X||))`` (docs/theory.md#cutoffs).  Because
 ``abar^2 = nu^2 alpha_0^2 / K`` (Theorem 6.21's cutoff with ``nu = sqrt(kK) ||V||_inf``), the
 same run has the ``T`` of 6.21/6.22 too.  Predicted: every bound from :mod:`bounds` (6.21, 6.22,
 6.24, 6.25 and the informal 2.2, 2.3 with hidden constants 1) with its rigorous/vacuous status;
