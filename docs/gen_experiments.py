@@ -232,7 +232,9 @@ def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str:
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "site-pages"
+    if len(sys.argv) != 2:
+        sys.exit("usage: python docs/gen_experiments.py OUT_DIR")
+    target = Path(sys.argv[1])
     for rel_path, text in pages(ROOT / "docs").items():
         dest = target / rel_path
         dest.parent.mkdir(parents=True, exist_ok=True)
