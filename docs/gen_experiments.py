@@ -106,7 +106,7 @@ def _gallery(name: str, docs_dir: Path) -> list[str]:
             "",
         ]
         return lines
-    note = folder / "README.md"
+    note = folder / "source.txt"
     if note.is_file():
         lines += [note.read_text().strip(), ""]
     for p in pngs:

@@ -224,3 +224,11 @@ def test_printed_hypotheses_and_notes_cite_only_the_theory_page() -> None:
         assert cited_anchors(t) <= anchors, t
     rep = bounds.theorem_2_5(Gamma=2, k=100, n=100, K=2, C=2, lambda_M=0.1, sigma=1.0)
     assert see("r41-sigma-k-over-n") in str(rep)
+
+
+def test_gallery_images_are_small_and_belong_to_an_experiment() -> None:
+    """Committed figures (docs/gen_gallery.py) stay below 100 kB each, one folder per experiment."""
+    gallery = ROOT / "docs" / gen.GALLERY
+    for png in gallery.rglob("*.png") if gallery.is_dir() else []:
+        assert png.stat().st_size < 100_000, png
+        assert png.parent.name in REGISTRY, png
