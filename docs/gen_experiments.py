@@ -200,14 +200,21 @@ def on_files(files: Any, config: Any) -> Any:
     return files
 
 
-_THEORY_REF = re.compile(r"docs/theory\.md#([A-Za-z0-9_-]+)")
+def _theory_ref() -> re.Pattern[str]:
+    from bounds.references import THEORY_PAGE
+
+    return re.compile(re.escape(THEORY_PAGE) + r"#([A-Za-z0-9_-]+)")
 
 
 def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str:
     """Link each plain-text ``docs/theory.md#anchor`` (docstrings, examples) to the theory page."""
-    theory = files.get_file_from_path("theory.md")
-    if theory is None or page.file.src_uri == "theory.md":
+    from bounds.references import THEORY_PAGE
+
+    src = posixpath.relpath(THEORY_PAGE, posixpath.basename(str(config["docs_dir"])))
+    theory = files.get_file_from_path(src)
+    if theory is None or page.file.src_uri == src:
         return html_text
+    pattern = _theory_ref()
     here = posixpath.dirname(page.url) if not page.url.endswith("/") else page.url.rstrip("/")
     rel = posixpath.relpath(theory.url or ".", here or ".")
     if not rel.endswith("/") and theory.url.endswith("/"):
@@ -227,7 +234,7 @@ def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str:
                 inside_a = max(0, inside_a - 1)
             continue
         if not inside_a:
-            parts[i] = _THEORY_REF.sub(link, part)
+            parts[i] = pattern.sub(link, part)
     return "".join(parts)
 
 

@@ -143,7 +143,11 @@ def theory_anchors() -> set[str]:
     return set(re.findall(r'<a id="([^"]+)"></a>', THEORY.read_text()))
 
 
-_CITE = re.compile(r"(?:docs/)?theory\.md#([A-Za-z0-9_-]+)|\bsee\(\s*['\"]([A-Za-z0-9_-]+)['\"]")
+#: A citation: ``docs/theory.md#x`` (printed), ``theory.md#x`` (a link between pages) or ``see("x")``.
+_CITE = re.compile(
+    r"(?:docs/)?" + re.escape(Path(THEORY_PAGE).name) + r"#([A-Za-z0-9_-]+)"
+    r"|\bsee\(\s*['\"]([A-Za-z0-9_-]+)['\"]"
+)
 
 
 def _repo_files() -> list[Path]:

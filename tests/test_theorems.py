@@ -93,7 +93,7 @@ def test_6_21_matches_hand_transcription():
     assert float({c.name: c for c in rep.conditions}["width"].rhs) == pytest.approx(width)
 
 
-def test_5_3_matches_spec():
+def test_5_3_matches_the_statement():
     rep = bounds.theorem_5_3(
         alpha=1.0,
         Gamma=2.0,
