@@ -9,7 +9,8 @@ Used two ways:
 * as a script, ``python docs/gen_experiments.py OUT_DIR``, which writes the same Markdown files
   for inspection.
 
-Each page comes from ``simulate.experiments.REGISTRY``: the module docstring, the config keys
+Each page comes from ``simulate.experiments.REGISTRY`` (name -> ``Experiment``): the docstring of
+the experiment's module, its description, the config keys
 (name, type, default and help, the help being the attribute docstring of the field, see
 ``simulate.experiments.base.field_docs``), an example TOML file with the defaults, and the
 figures found in ``docs/experiments/img/<name>/`` (written by ``docs/gen_gallery.py``).  A new
@@ -39,10 +40,18 @@ SECTION = "experiments"
 GALLERY = f"{SECTION}/img"
 
 
-def _registry() -> dict[str, types.ModuleType]:
+def _registry() -> dict[str, Any]:
+    """Name -> ``simulate.experiments.Experiment``, in registration order."""
     from simulate.experiments import REGISTRY
 
     return dict(REGISTRY)
+
+
+def _module(exp: Any) -> types.ModuleType:
+    """The module that defines the experiment (where its config class lives)."""
+    import importlib
+
+    return importlib.import_module(exp.config.__module__)
 
 
 def type_name(tp: Any) -> str:
@@ -114,11 +123,12 @@ def _gallery(name: str, docs_dir: Path) -> list[str]:
     return lines
 
 
-def experiment_page(name: str, module: types.ModuleType, docs_dir: Path) -> str:
-    """The Markdown page of one experiment."""
+def experiment_page(name: str, exp: Any, docs_dir: Path) -> str:
+    """The Markdown page of one registered experiment (a ``simulate.experiments.Experiment``)."""
+    module = _module(exp)
     doc = inspect.getdoc(module) or ""
-    title = getattr(module, "DESCRIPTION", name)
-    rows = config_rows(module.Config)
+    title = exp.description
+    rows = config_rows(exp.config)
     # The docstring is reStructuredText-flavoured; ``code`` is also Markdown, roles are dropped.
     doc = re.sub(r":(?:func|class|mod|meth|data|attr|obj):`", "`", doc)
     lines = [
@@ -137,21 +147,21 @@ def experiment_page(name: str, module: types.ModuleType, docs_dir: Path) -> str:
         "",
         "Every key of the TOML file (unknown keys and values out of range are rejected before "
         "any work). Generated from the config dataclass "
-        f"`{module.__name__}.Config`.",
+        f"`{exp.config.__module__}.{exp.config.__qualname__}`.",
         "",
         "| key | type | default | meaning |",
         "|---|---|---|---|",
     ]
     lines += [f"| `{k}` | {t} | `{d}` | {h} |" for k, t, d, h in rows]
     lines += ["", f"A `{name}.toml` with every default:", "", "```toml"]
-    cfg = module.Config()
+    cfg = exp.config()
     lines += [f"{f.name} = {toml_value(getattr(cfg, f.name))}" for f in dataclasses.fields(cfg)]
     lines += ["```", ""]
     lines += _gallery(name, docs_dir)
     return "\n".join(lines) + "\n"
 
 
-def index_page(registry: dict[str, types.ModuleType]) -> str:
+def index_page(registry: dict[str, Any]) -> str:
     """The overview page: one line per experiment."""
     lines = [
         "# Experiments",
@@ -164,8 +174,10 @@ def index_page(registry: dict[str, types.ModuleType]) -> str:
         "| experiment | what it shows |",
         "|---|---|",
     ]
-    for name, mod in registry.items():
-        lines.append(f"| [`{name}`]({name}.md) | {getattr(mod, 'DESCRIPTION', '')} |")
+    from bounds.report import md_cell
+
+    for name, exp in registry.items():
+        lines.append(f"| [`{name}`]({name}.md) | {md_cell(exp.description)} |")
     return "\n".join(lines) + "\n"
 
 
@@ -173,8 +185,8 @@ def pages(docs_dir: Path) -> dict[str, str]:
     """Every generated page: path inside the docs directory -> Markdown."""
     reg = _registry()
     out = {f"{SECTION}/index.md": index_page(reg)}
-    for name, mod in reg.items():
-        out[f"{SECTION}/{name}.md"] = experiment_page(name, mod, docs_dir)
+    for name, exp in reg.items():
+        out[f"{SECTION}/{name}.md"] = experiment_page(name, exp, docs_dir)
     return out
 
 

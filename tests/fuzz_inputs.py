@@ -19,6 +19,7 @@ Run ``PYTHONPATH=. python tests/fuzz_inputs.py [--random 15000] [--seed 0] [-v]`
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import math
@@ -944,18 +945,17 @@ def _no_experiments() -> Iterator[None]:
     """Replace every experiment's ``run`` (and the demo's dataset step) so nothing trains."""
     from simulate import experiments
 
-    saved = {name: mod.run for name, mod in experiments.REGISTRY.items()}
+    saved = dict(experiments.REGISTRY)
 
     def fake(*_a: Any, **_k: Any) -> Any:
         raise _Ran()
 
     try:
-        for mod in experiments.REGISTRY.values():
-            mod.run = fake
+        for name, exp in saved.items():
+            experiments.REGISTRY[name] = dataclasses.replace(exp, run=fake)
         yield
     finally:
-        for name, fn in saved.items():
-            experiments.REGISTRY[name].run = fn
+        experiments.REGISTRY.update(saved)
 
 
 def run_cli(argv: Sequence[str], *, broken_pipe: bool = False) -> CliResult:

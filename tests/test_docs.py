@@ -73,18 +73,18 @@ def missing_fields(page: str, config_cls: type) -> list[str]:
 # ---------------------------------------------------------------------------- experiment pages
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_experiment_page_lists_every_config_field(name: str) -> None:
-    mod = REGISTRY[name]
-    page = gen.experiment_page(name, mod, ROOT / "docs")
-    assert missing_fields(page, mod.Config) == []
+    exp = REGISTRY[name]
+    page = gen.experiment_page(name, exp, ROOT / "docs")
+    assert missing_fields(page, exp.config) == []
     # The example TOML has every key with its default, and is valid TOML that make_config takes.
     import tomllib
 
     toml_text = page.split("```toml\n", 1)[1].split("```", 1)[0]
     parsed = tomllib.loads(toml_text)
-    assert set(parsed) == {f.name for f in dataclasses.fields(mod.Config)}
+    assert set(parsed) == {f.name for f in dataclasses.fields(exp.config)}
     from simulate.experiments.base import make_config
 
-    assert make_config(mod.Config, parsed) == mod.Config()
+    assert make_config(exp.config, parsed) == exp.config()
 
 
 def test_generated_pages_cover_the_registry_and_the_nav() -> None:
@@ -115,14 +115,14 @@ def test_missing_help_and_missing_rows_are_caught() -> None:
         "device": field_docs(BaseConfig)["device"],
         "width": "Documented.",
     }
-    fake = types.SimpleNamespace(__name__="fake", __doc__="Fake.", Config=_Undocumented)
-    page = gen.experiment_page("fake", fake, ROOT / "docs")  # type: ignore[arg-type]
+    fake = types.SimpleNamespace(description="Fake.", config=_Undocumented)
+    page = gen.experiment_page("fake", fake, ROOT / "docs")
     assert missing_fields(page, _Undocumented) == ["depth"]
     name = sorted(REGISTRY)[0]
     good = gen.experiment_page(name, REGISTRY[name], ROOT / "docs")
-    first = dataclasses.fields(REGISTRY[name].Config)[-1].name
-    dropped = "\n".join(ln for ln in good.splitlines() if not ln.startswith(f"| `{first}` |"))
-    assert missing_fields(dropped, REGISTRY[name].Config) == [first]
+    last = dataclasses.fields(REGISTRY[name].config)[-1].name
+    dropped = "\n".join(ln for ln in good.splitlines() if not ln.startswith(f"| `{last}` |"))
+    assert missing_fields(dropped, REGISTRY[name].config) == [last]
 
 
 def test_help_with_a_pipe_keeps_its_cells() -> None:
@@ -131,8 +131,8 @@ def test_help_with_a_pipe_keeps_its_cells() -> None:
         X_norm: float = 1.0
         """Bound on ||X||, the spectral norm."""
 
-    fake = types.SimpleNamespace(__name__="fake", __doc__="", Config=Piped)
-    page = gen.experiment_page("fake", fake, ROOT / "docs")  # type: ignore[arg-type]
+    fake = types.SimpleNamespace(description="Piped.", config=Piped)
+    page = gen.experiment_page("fake", fake, ROOT / "docs")
     assert missing_fields(page, Piped) == []
     assert "\\|\\|X\\|\\|" in page
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -16,41 +17,7 @@ from simulate import io
 from simulate.experiments import REGISTRY, run_experiment
 from simulate.experiments.checks import Check, read_checks, summary_line
 
-SMALL = {
-    "spectrum": {"K": 2, "C": 2, "d": 12, "k": 128, "n_multipliers": [30, 60]},
-    "tracking": {"n": 8, "K": 2, "C": 1, "d": 4, "k": 50_000},
-    "dynamics": {"n": 60, "n_test": 60, "k": 64, "steps": 60, "record_every": 10, "d": 8},
-    "corruption": {
-        "n": 60,
-        "n_test": 60,
-        "k": 64,
-        "steps": 60,
-        "record_every": 20,
-        "d": 8,
-        "corruptions": [0.0, 0.5, 1.0],
-    },
-    "linear": {"n": 60, "d": 120, "r": 3, "steps": 60, "mc_samples": 200},
-    "generalization": {
-        "n_values": [30, 60],
-        "n_test": 100,
-        "k": 64,
-        "d": 8,
-        "cutoff_fractions": [0.5],
-        "record_every": 20,
-    },
-    "mixture": {"n_values": [30, 60], "n_noiseless": 60, "n_test": 100, "k": 64, "d": 8},
-}
-
-
-#: Checks whose premise never holds at the SMALL sizes: at k = 64 no bound of the
-#: generalization experiment is rigorous (the width hypotheses ask for k >= 1e20).
-NOT_TESTED_AT_SMALL = {
-    "generalization": {"rigorous_bounds_hold", "rigorous_train_residual_bounds_hold"},
-}
-
-
-def test_every_experiment_has_a_small_config():
-    assert set(SMALL) == set(REGISTRY)
+SMALL = {name: dict(exp.small) for name, exp in REGISTRY.items()}
 
 
 @pytest.mark.parametrize("name", sorted(SMALL))
@@ -60,7 +27,7 @@ def test_experiment_runs_and_passes_checks(name, tmp_path):
     assert checks, res["checks"]
     assert not [c for c in checks if c.failed], res["checks"]
     untested = {c.name for c in checks if c.status == "not tested"}
-    assert untested == NOT_TESTED_AT_SMALL.get(name, set()), res["checks"]
+    assert untested == REGISTRY[name].not_tested_at_small, res["checks"]
     assert all(c.label == f"not tested (0 of {c.total} cases)" for c in checks if not c.tested)
     stored = json.loads((tmp_path / "results.json").read_text())
     assert stored["config"]["seed"] == 0 and stored["device"] == "cpu"
@@ -169,9 +136,16 @@ def test_report_refuses_old_boolean_checks(tmp_path):
 def test_demo_prints_passed_failed_not_tested(tmp_path, monkeypatch, capsys):
     from simulate import cli
 
-    monkeypatch.setattr(cli, "DEMO", ("linear", "generalization"))
-    small = {k: {**SMALL[k], "device": "cpu"} for k in cli.DEMO}
-    monkeypatch.setattr(cli, "DEMO_OVERRIDES", small)
+    demo = {
+        k: dataclasses.replace(
+            exp,
+            demo=True if k in ("linear", "generalization") else "left out of this test",
+            demo_overrides={**exp.small, "device": "cpu"},
+        )
+        for k, exp in REGISTRY.items()
+    }
+    for k, exp in demo.items():
+        monkeypatch.setitem(REGISTRY, k, exp)
     assert cli.main(["demo", "--out", str(tmp_path), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "checks: 3 passed, 0 failed, 2 not tested" in out

@@ -1,10 +1,13 @@
 """Experiment plumbing: validated configs, the registry, and the runner that writes results.
 
-An experiment is a module with a frozen ``Config`` dataclass, ``run(config, out, progress) ->
-dict`` (JSON-ready: ``summary``, ``series``, ``tables``, ``checks``, ``predicted_vs_observed``) and
-``plot(results, out) -> list[str]``.  Each config field is documented by the string literal
-right after it (an attribute docstring); :func:`field_docs` reads them, and the documentation
-site lists every field with its type, default and that text.
+An experiment is one module.  It defines a frozen ``Config`` dataclass, ``run(config, out,
+progress) -> dict`` (JSON-ready: ``summary``, ``series``, ``tables``, ``checks``,
+``predicted_vs_observed``) and ``plot(results, out) -> list[str]``, and registers itself with one
+:class:`Experiment` entry (``register(Experiment(...))`` at the end of the module).  The package
+imports every module it holds, so the CLI's ``list``, ``run`` and ``demo``, the docs pages and the
+contract tests all read :data:`REGISTRY` and nothing else.  Each config field is documented by
+the string literal right after it (an attribute docstring); :func:`field_docs` reads them, and
+the documentation site lists every field with its type, default and that text.
 """
 
 from __future__ import annotations
@@ -18,9 +21,8 @@ import tempfile
 import textwrap
 import time
 import tomllib
-import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,17 +32,13 @@ import torch
 from .. import io
 from ..backend import resolve_device
 
-REGISTRY: dict[str, types.ModuleType] = {}
+#: Every experiment, by name, in registration order (the demo runs them in this order).
+REGISTRY: dict[str, Experiment] = {}
 
 #: Largest seed (torch.manual_seed takes a signed or unsigned 64-bit integer).
 SEED_MAX = 2**63 - 1
 #: Config integers must fit a signed 64-bit integer (torch and numpy sizes).
 INT_MAX = 2**63 - 1
-
-
-def register(module: types.ModuleType) -> types.ModuleType:
-    REGISTRY[module.NAME] = module
-    return module
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,6 +113,98 @@ def positive(cfg: Any, *names: str, integer: bool = False) -> None:
             if not ok or isinstance(x, bool) or not np.isfinite(x) or x <= 0:
                 kind = "positive integer" if integer else "positive number"
                 raise ValueError(f"{name} must be a {kind} (or a tuple of them), got {val!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """One registered experiment: everything the CLI, the demo, the docs and the tests need.
+
+    Attributes
+    ----------
+    name : str
+        What ``jacobound run NAME`` takes.
+    description : str
+        One line for ``jacobound list``.
+    config : type
+        The frozen config dataclass (a :class:`BaseConfig` subclass).
+    run : callable
+        ``run(config, out, progress) -> dict``.
+    plot : callable
+        ``plot(results, out) -> list[str]`` (file names written under ``out``).
+    small : mapping
+        Overrides that make a run of a few seconds on a 2-core CPU; the contract tests run it.
+    demo : bool or str
+        ``True`` when ``jacobound demo`` runs it; otherwise a sentence saying why not.
+    demo_overrides : mapping
+        Overrides the demo applies (default: none, i.e. the config's defaults).
+    not_tested_at_small : frozenset of str
+        Checks whose premise never occurs at the ``small`` sizes (reported "not tested" there).
+    negative_control : mapping or None
+        Overrides (on top of ``small``) that remove the structure the experiment's claim rests
+        on, e.g. unstructured data; ``None`` when the experiment has none yet.
+    control_fails : frozenset of str
+        The checks that must fail under ``negative_control``: a check that passes whatever the
+        data is verifies nothing, and the contract tests run every control.
+    """
+
+    name: str
+    description: str
+    config: type[BaseConfig]
+    run: Callable[..., dict[str, Any]]
+    plot: Callable[[dict[str, Any], Path], list[str]]
+    small: Mapping[str, Any]
+    demo: bool | str = True
+    demo_overrides: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    not_tested_at_small: frozenset[str] = frozenset()
+    negative_control: Mapping[str, Any] | None = None
+    control_fails: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.name, str) and self.name.isidentifier()):
+            raise ValueError(f"experiment name must be an identifier, got {self.name!r}")
+        if not (isinstance(self.config, type) and issubclass(self.config, BaseConfig)):
+            raise ValueError(f"experiment {self.name}: config must subclass BaseConfig")
+        if self.demo is not True and not (isinstance(self.demo, str) and self.demo.strip()):
+            raise ValueError(
+                f"experiment {self.name}: demo must be True or a reason why it is left out"
+            )
+        fields = {f.name for f in dataclasses.fields(self.config)}
+        if (self.negative_control is None) != (not self.control_fails):
+            raise ValueError(
+                f"experiment {self.name}: a negative_control needs the checks it must fail "
+                "(control_fails), and control_fails needs a negative_control"
+            )
+        for what, keys in (
+            ("small", self.small),
+            ("demo_overrides", self.demo_overrides),
+            ("negative_control", self.negative_control or {}),
+        ):
+            unknown = sorted(set(keys) - fields)
+            if unknown:
+                raise ValueError(f"experiment {self.name}: {what} has unknown keys {unknown}")
+
+    @property
+    def in_demo(self) -> bool:
+        return self.demo is True
+
+
+def register(exp: Experiment) -> Experiment:
+    """Add ``exp`` to :data:`REGISTRY` (a second experiment of the same name is an error)."""
+    old = REGISTRY.get(exp.name)
+    if old is not None and old.run is not exp.run:
+        raise ValueError(f"experiment {exp.name!r} is already registered")
+    REGISTRY[exp.name] = exp
+    return exp
+
+
+def unregister(name: str) -> None:
+    """Remove an experiment (for tests that register a toy one)."""
+    REGISTRY.pop(name, None)
+
+
+def demo_names() -> tuple[str, ...]:
+    """The experiments ``jacobound demo`` runs, in registration order."""
+    return tuple(name for name, exp in REGISTRY.items() if exp.in_demo)
 
 
 def _coerce(tp: Any, value: Any, name: str) -> Any:
@@ -209,7 +299,7 @@ def run_experiment(
     if name not in REGISTRY:
         raise ValueError(f"unknown experiment {name!r}; known: {', '.join(sorted(REGISTRY))}")
     mod = REGISTRY[name]
-    config = make_config(mod.Config, overrides or {})
+    config = make_config(mod.config, overrides or {})
     check_output_dir(out)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

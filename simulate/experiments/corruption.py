@@ -17,12 +17,10 @@ from typing import Any
 import numpy as np
 
 from .. import io, plots
+from .base import Experiment, register
 from .checks import Check, to_json
 from .dynamics import Config as DynamicsConfig
 from .dynamics import train_run
-
-NAME = "corruption"
-DESCRIPTION = "label corruption sweep: nuisance energy of labels vs test error (Figs. 7, 15)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,3 +121,23 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
     ax.set_ylabel("fraction")
     ax.legend(fontsize=7)
     return plots.save(fig, out, "corruption")
+
+
+register(
+    Experiment(
+        name="corruption",
+        description="label corruption sweep: nuisance energy of labels vs test error (Figs. 7, 15)",
+        config=Config,
+        run=run,
+        plot=plot,
+        small={
+            "n": 60,
+            "n_test": 60,
+            "k": 64,
+            "steps": 60,
+            "record_every": 20,
+            "d": 8,
+            "corruptions": (0.0, 0.5, 1.0),
+        },
+    )
+)

@@ -21,12 +21,9 @@ from ..data import corrupt_labels
 from ..model import init_random
 from ..spectra import jacobian_split
 from ..train import train
-from .base import BaseConfig, positive
+from .base import BaseConfig, Experiment, positive, register
 from .checks import Check, to_json
 from .common import classification_dataset, default_info_rank, tensors
-
-NAME = "dynamics"
-DESCRIPTION = "residual energy on information/nuisance spaces over training (Figs. 5-6)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -202,3 +199,15 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
         c.legend(fontsize=7)
         names += plots.save(fig, out, cname)
     return names
+
+
+register(
+    Experiment(
+        name="dynamics",
+        description="residual energy on information/nuisance spaces over training (Figs. 5-6)",
+        config=Config,
+        run=run,
+        plot=plot,
+        small={"n": 60, "n_test": 60, "k": 64, "steps": 60, "record_every": 10, "d": 8},
+    )
+)

@@ -16,11 +16,8 @@ import numpy as np
 
 from .. import plots
 from ..data import linear_model
-from .base import BaseConfig, positive
+from .base import BaseConfig, Experiment, positive, register
 from .checks import Check, to_json
-
-NAME = "linear"
-DESCRIPTION = "Sec. 5.1 linear model: population loss and its I/N components (Fig. 8)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,3 +159,15 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
     b.set_ylabel("loss component")
     b.legend()
     return plots.save(fig, out, "linear")
+
+
+register(
+    Experiment(
+        name="linear",
+        description="Sec. 5.1 linear model: population loss and its I/N components (Fig. 8)",
+        config=Config,
+        run=run,
+        plot=plot,
+        small={"n": 60, "d": 120, "r": 3, "steps": 60, "mc_samples": 200},
+    )
+)

@@ -24,12 +24,9 @@ from .. import io, plots
 from ..data import gaussian_mixture
 from ..model import init_random, nu_for_random_init
 from ..train import train_as_theorem
-from .base import BaseConfig, positive
+from .base import BaseConfig, Experiment, positive, register
 from .checks import Check, to_json
 from .common import failing_hypotheses, spectral_norm, status, tensors
-
-NAME = "mixture"
-DESCRIPTION = "Theorem 2.5/A.3 test error vs n, lambda_M, and Theorem A.1 checks at sigma = 0"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -275,3 +272,15 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
     ax.set_title(rf"$\lambda_M = {lm:.3g}$ (informal bounds: hidden constants 1)", fontsize=8)
     ax.legend(fontsize=7, loc="center right")
     return plots.save(fig, out, "mixture")
+
+
+register(
+    Experiment(
+        name="mixture",
+        description="Theorem 2.5/A.3 test error vs n, lambda_M, and Theorem A.1 checks at sigma = 0",
+        config=Config,
+        run=run,
+        plot=plot,
+        small={"n_values": (30, 60), "n_noiseless": 60, "n_test": 100, "k": 64, "d": 8},
+    )
+)

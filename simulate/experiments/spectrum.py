@@ -25,12 +25,9 @@ from .. import plots
 from ..data import gaussian_mixture
 from ..model import ShallowNet, init_random
 from ..spectra import gram_eigh, gram_operator, top_eigenpairs
-from .base import BaseConfig, positive
+from .base import BaseConfig, Experiment, positive, register
 from .checks import Check, to_json
 from .common import tensors
-
-NAME = "spectrum"
-DESCRIPTION = "Jacobian spectrum at initialisation on the mixture model (Fig. 3)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -186,3 +183,15 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
     )
     ax.legend()
     return plots.save(fig, out, "spectrum")
+
+
+register(
+    Experiment(
+        name="spectrum",
+        description="Jacobian spectrum at initialisation on the mixture model (Fig. 3)",
+        config=Config,
+        run=run,
+        plot=plot,
+        small={"K": 2, "C": 2, "d": 12, "k": 128, "n_multipliers": (30, 60)},
+    )
+)

@@ -25,12 +25,9 @@ from ..backend import to_numpy
 from ..data import gaussian_mixture
 from ..model import gd_step, init_random
 from ..spectra import jacobian_split
-from .base import BaseConfig, positive
+from .base import BaseConfig, Experiment, positive, register
 from .checks import Check, to_json
 from .common import failing_hypotheses, spectral_norm, status, tensors
-
-NAME = "tracking"
-DESCRIPTION = "Theorem 5.3: nonlinear vs linearised residual and the (5.14) bound"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -256,3 +253,15 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
     b.set_xlabel(r"iteration $\tau$")
     b.legend()
     return plots.save(fig, out, "tracking")
+
+
+register(
+    Experiment(
+        name="tracking",
+        description="Theorem 5.3: nonlinear vs linearised residual and the (5.14) bound",
+        config=Config,
+        run=run,
+        plot=plot,
+        small={"n": 8, "K": 2, "C": 1, "d": 4, "k": 50_000},
+    )
+)
