@@ -17,7 +17,7 @@ from bounds import formulas as F
 from bounds.theorems import allowed_values, evaluate, input_range
 from simulate.cli import parse_overrides
 from simulate.experiments import REGISTRY
-from simulate.experiments.base import config_toml, make_config
+from simulate.experiments.base import config_toml, field_docs, make_config
 
 from . import fuzz_inputs as fz
 
@@ -160,6 +160,14 @@ def test_print_config_shows_defaults_and_overrides_and_runs_nothing(tmp_path):
     assert "k = 1024  # default 256" in out and "\nK = 3\n" in out
     default = REGISTRY["spectrum"].config()
     assert set(cfg) == {f.name for f in dataclasses.fields(default)}
+    # Each key has its help above it, as plain text.
+    lines = out.splitlines()
+    helps = field_docs(type(default))
+    for i, line in enumerate(lines):
+        key = line.split(" = ")[0]
+        if key in helps:
+            assert lines[i - 1].startswith("# ") and helps[key][:20] in out.replace("\n# ", " ")
+    assert "`" not in out
 
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))

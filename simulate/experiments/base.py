@@ -18,6 +18,7 @@ import inspect
 import itertools
 import json
 import os
+import re
 import tempfile
 import textwrap
 import time
@@ -262,8 +263,9 @@ def _toml_value(value: Any) -> str:
 def config_toml(name: str, overrides: Mapping[str, Any] | None = None) -> str:
     """The effective config of experiment ``name`` as TOML: every key, defaults included.
 
-    Validated like a run's (:func:`make_config`); a key that differs from its default says so
-    in a comment.  Read back with ``--config``, it gives the same config.
+    Validated like a run's (:func:`make_config`); each key has its help (:func:`field_docs`) as
+    a comment above it, and one that differs from its default says so.  Read back with
+    ``--config``, it gives the same config.
 
     Examples
     --------
@@ -273,9 +275,13 @@ def config_toml(name: str, overrides: Mapping[str, Any] | None = None) -> str:
     exp = _get(name)
     config = make_config(exp.config, overrides or {})
     default = exp.config()
+    helps = field_docs(exp.config)
     lines = [f"# jacobound run {name}: effective config (jacobound {io.package_version()})"]
     for f in dataclasses.fields(config):
         val, dflt = getattr(config, f.name), getattr(default, f.name)
+        if f.name in helps:
+            text = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", helps[f.name]).replace("``", "")
+            lines += textwrap.wrap(text, 96, initial_indent="# ", subsequent_indent="# ")
         note = "" if val == dflt else f"  # default {_toml_value(dflt)}"
         lines.append(f"{f.name} = {_toml_value(val)}{note}")
     return "\n".join(lines) + "\n"
