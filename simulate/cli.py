@@ -69,14 +69,13 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     from simulate.experiments.base import load_toml
 
     ov: dict[str, Any] = load_toml(args.config) if args.config else {}
-    ov.update(parse_overrides([*args.overrides, *args.params]))
+    given = parse_overrides([*args.overrides, *args.params])
     for key in ("seed", "device"):
         flag = getattr(args, key)
-        if flag is not None:
-            if key in ov and ov[key] != flag:
-                raise ValueError(f"{key} is given twice: --{key} {flag} and {key} = {ov[key]!r}")
-            ov[key] = flag
-    return ov
+        if flag is not None and key in given and given[key] != flag:
+            raise ValueError(f"{key} is given twice: --{key} {flag} and {key}={given[key]!r}")
+    flags = {key: getattr(args, key) for key in ("seed", "device")}
+    return {**ov, **given, **{k: v for k, v in flags.items() if v is not None}}
 
 
 def _checks(res: dict[str, Any]) -> list[Any]:

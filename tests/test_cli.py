@@ -203,3 +203,14 @@ def test_key_value_bare_words_are_strings():
         "method": "dense",
         "n": 3,
     }
+
+
+def test_config_precedence_file_then_key_value_then_flags(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("seed = 5\nn = 40\nd = 90\n")
+    code, out, err = _main(
+        ["run", "linear", "--config", str(cfg), "n=50", "--seed", "2", "--print-config"]
+    )
+    assert code == 0, err
+    got = tomllib.loads(out)
+    assert (got["seed"], got["n"], got["d"]) == (2, 50, 90)
