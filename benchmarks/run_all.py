@@ -2,7 +2,7 @@
 
     python -m benchmarks.run_all [--write benchmarks/README.md] [--quick] [--device cpu|cuda]
 
-``--quick`` runs target 2 at n=2,000 instead of 20,000 (minutes instead of a quarter hour).
+``--quick`` runs target 2 and the limit (ntk_limit) at n=2,000 instead of 20,000 (minutes instead of a quarter hour).
 Every figure is a median of 3 runs (target 2: one run each, it is minutes long), and every ratio
 is against a baseline measured in the same run.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks import bench_gram, bench_ntk, bench_slq, bench_step, bench_topr
+from benchmarks import bench_gram, bench_ntk, bench_ntk_limit, bench_slq, bench_step, bench_topr
 from benchmarks.common import HEADER, Row, machine
 
 BEGIN, END = "<!-- table:begin -->", "<!-- table:end -->"
@@ -34,6 +34,7 @@ def _targets(quick: bool, device: str) -> dict[str, Callable[[], list[Row]]]:
         "slq": bench_slq.run,
         "step": lambda: bench_step.run(device=device),
         "ntk": bench_ntk.run,
+        "ntk_limit": lambda: bench_ntk_limit.run(n=2000 if quick else 20_000),
     }
 
 

@@ -92,7 +92,7 @@ def test_gd_factors_refuse_bad_input():
         gd_factors(np.ones(2), -1.0, 3)
     with pytest.raises(ValueError, match="T must"):
         gd_factors(np.ones(2), 0.5, 1.5)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="Lemma 6.5"):
+    with pytest.raises(ValueError, match=r"Lemma 6\.5"):
         gd_factors(np.array([3.0]), 0.5, 3)
     with pytest.raises(ValueError, match=">= 0"):
         gd_factors(np.array([-1.0]), 0.5, 3)

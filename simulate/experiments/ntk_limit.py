@@ -475,12 +475,26 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
         for i, key in enumerate(THEOREMS, start=1):
             st = plots.style(i)
             ax.loglog(n, cur[f"bound_{key}"], label=f"Thm {key} bound", **st)
+            # Hollow markers where a hypothesis other than the width fails.
+            bad = ~np.array(cur[f"only_width_fails_{key}"], bool)
+            if bad.any():
+                ax.scatter(
+                    n[bad],
+                    np.array(cur[f"bound_{key}"])[bad],
+                    marker=st["marker"],
+                    facecolors="white",
+                    edgecolors=st["color"],
+                    zorder=3,
+                )
         ax.axhline(1.0, color="0.5", lw=0.8)
         ax.set_xlabel(r"training samples $n$")
-        ax.set_ylabel(r"$\mathrm{Err}_{\mathcal{D}}$ (floor $10^{-4}$)")
+        ax.set_ylabel(r"$\mathrm{Err}_{\mathcal{D}}$ (0 plotted at $10^{-4}$)")
+        ok = all(all(cur[f"only_width_fails_{key}"]) for key in THEOREMS)
         ax.set_title(
-            rf"$\alpha_0 = {frac:g}\,\lambda_1(\Sigma(X)^{{1/2}})$; only the width fails",
-            fontsize=8,
+            rf"$\alpha_0 = {frac:g}\,\lambda_1(\Sigma(X)^{{1/2}})$; "
+            + ("only the width fails" if ok else "hollow: more than the width fails")
+            + f"; n_test = {cfg['n_test']}",
+            fontsize=7,
         )
         ax.legend(fontsize=6)
     fig.suptitle(_caption(res), fontsize=6)
