@@ -38,7 +38,7 @@ import bounds
 from bounds.symbolic import solve_for
 
 from .. import plots
-from ..backend import to_numpy
+from ..backend import resolve_device, to_numpy
 from ..data import Dataset, gaussian_mixture
 from ..limit import (
     eigh_inplace,
@@ -264,13 +264,14 @@ def width_sweep(cfg: Config, ds: Dataset, progress: bool) -> dict[str, Any]:
     assert mean.test_pred is not None
     import torch
 
-    Xs, Ys, Xts = (torch.as_tensor(a, dtype=torch.float64) for a in (X, Y, Xt))
+    dev = resolve_device(cfg.device)
+    Xs, Ys, Xts = (torch.as_tensor(a, dtype=torch.float64, device=dev) for a in (X, Y, Xt))
     cols: dict[str, list[Any]] = {
         k: [] for k in ("k", "test_error", "train_error", "distance", "distance_mean", "f0_rms")
     }
     diverged: list[int] = []
     for i, k in enumerate(cfg.sweep_widths):
-        net0 = init_random(k, ds.d, K, nu, cfg.seed + 1 + i, device="cpu")
+        net0 = init_random(k, ds.d, K, nu, cfg.seed + 1 + i, device=dev)
         f0, f0t = to_numpy(net0.forward(Xs)), to_numpy(net0.forward(Xts))
         try:
             net, _ = train(
