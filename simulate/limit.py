@@ -4,8 +4,9 @@ Scaling
 -------
 The theorems initialise ``W_0`` i.i.d. N(0, 1) and ``V`` = Rademacher x ``nu / sqrt(kK)`` with
 ``nu = zeta / (50 B sqrt(log 2K))`` (6.67).  Then ``E[J(W_0) J(W_0)^T] = (nu^2 / K) Sigma(X)``
-with ``Sigma(X) = I_K ⊗ Sigma~(X)`` (Lemma 6.11; Definition 2.1 with the scaling of spec §1.5 /
-I-4), and Lemma 6.13 gives ``||J J^T - E[J J^T]|| = O(1/sqrt(k))`` relative: as ``k -> inf`` the
+with ``Sigma(X) = I_K ⊗ Sigma~(X)`` (Lemma 6.11; Definition 2.1 with the scaling of
+docs/theory.md#lemma-6-11 and docs/theory.md#i4-ntk-scaling), and Lemma 6.13 gives
+``||J J^T - E[J J^T]|| = O(1/sqrt(k))`` relative: as ``k -> inf`` the
 Jacobian Gram at initialisation *is* ``(nu^2/K) Sigma(X)``, i.e. the reference Jacobian of the
 proof of Theorem 6.23 is ``(nu / sqrt K) Sigma(X)^{1/2}`` (cutoff ``alpha_J = nu alpha_0 /
 sqrt K``).  Gradient descent (1.5) on the linearised model, ``r_{t+1} = (I - eta J J^T) r_t``
@@ -458,7 +459,7 @@ def report_from_split(
     """Theorem 6.23, 6.24 or 6.25 from a kernel split of ``Sigma(X)^{1/2}`` (full or top-r).
 
     What :func:`bounds.from_data` does after its eigendecomposition: ``alpha`` from the split's
-    cutoff ``alpha_0 = alpha B sqrt(sqrt(n) K ||X||)`` (spec §11), ``lambda_1`` of the split,
+    cutoff ``alpha_0 = alpha B sqrt(sqrt(n) K ||X||)`` (docs/theory.md#r26-cutoff-random), ``lambda_1`` of the split,
     ``||Pi_I y||``, ``||Pi_N y||``, ``||J_I^+ y||`` and ``D_{alpha_0, Gamma_eff}(y)`` (Definition
     6.1 at the Gamma of the whole-step count).  For a partial split ``D`` is an upper bound.
     Returns the report and its inputs (for :func:`bounds.symbolic.solve_for`).

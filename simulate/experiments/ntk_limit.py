@@ -66,26 +66,47 @@ RANK_CORRELATION_MAX = -0.8
 @dataclasses.dataclass(frozen=True)
 class Config(BaseConfig):
     n_values: tuple[int, ...] = (1000, 4000, 16000)
+    """Training-set sizes (nested: the first n points of one draw); above eigh_max_n the limit uses top eigenpairs and block Lanczos."""
     n_test: int = 2000
+    """Test points (one test set for every n and the width sweep)."""
     K: int = 2
+    """Classes of the Gaussian mixture (Definition 2.4), >= 2."""
     C: int = 1
+    """Clusters per class."""
     d: int = 20
+    """Input dimension (inputs renormalised to unit norm)."""
     sigma: float = 0.3
+    """Cluster noise: x ~ N(mu, sigma^2 I_d / d) before normalisation."""
     random_labels: bool = False
+    """Negative control: labels drawn independently of the inputs."""
     cutoff_fractions: tuple[float, ...] = (0.5, 0.9)
+    """Cutoffs alpha_0 as fractions of lambda_1(Sigma(X)^{1/2}), each in (0, 1]."""
     Gamma: float = 6.0
+    """Stopping scale Gamma >= 1 of Theorems 6.24/6.25 (sets T)."""
     zeta: float = 0.001
+    """Precision zeta in (0, 1/2] of the reports (nu from (6.67)); the limit does not depend on it."""
     delta: float = 0.1
+    """Failure probability delta in (0, 1) of the generalisation bounds."""
     k_report: int = 16384
+    """Width passed to the reports (the limit is k = inf; their width hypothesis fails at any trainable k)."""
     method: str = "auto"
+    """'eigh' (full decomposition), 'lanczos' (products with Sigma~ only) or 'auto' (eigh up to eigh_max_n)."""
     eigh_max_n: int = 2000
+    """Largest n for which method='auto' takes the full eigendecomposition."""
     top_r: int = 16
+    """Eigenpairs first requested for the split at large n (doubled until one lies below alpha_0^2)."""
     lanczos_tol: float = 1e-11
+    """Relative tolerance of the block-Lanczos limit (change of its coefficients between checks)."""
     nonvacuous_from_n: int = 10000
+    """Sizes n >= this are claimed to give a non-vacuous report failing only the width (check limit_nonvacuous)."""
     sweep_n: int = 500
+    """Training points (the first sweep_n) of the width sweep; <= max(n_values)."""
     sweep_widths: tuple[int, ...] = (64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384)
+    """Widths k of the finite nets trained toward the limit (at least 3)."""
     sweep_zeta: float = 0.5
+    """zeta of the sweep's initialisation, in (0, 1/2]: nu = zeta/(50 B sqrt(log 2K)); 1/2 is the laziest net the theorems allow."""
     sweep_cutoff_fraction: float = 0.5
+    """Cutoff fraction of the sweep (sets its T, as in the reports)."""
 
     def validate(self) -> None:
         super().validate()
