@@ -339,8 +339,8 @@ def limit_gd_lanczos(
     cap = min(n, K * max_blocks)
     Q = np.empty((n, cap))
     H = np.zeros((cap, cap))
-    Q0, R0 = np.linalg.qr(Bm)
-    keep = np.abs(np.diag(R0)) > 1e-14 * bnorm
+    Q0, Rfirst = np.linalg.qr(Bm)
+    keep = np.abs(np.diag(Rfirst)) > ORTH_RTOL * bnorm  # dependent columns: dropped
     Qb = Q0[:, keep]
     m = 0
     products = 0
