@@ -566,9 +566,9 @@ register(
         plot=plot,
         small={
             "n_values": (100, 200),
-            "n_test": 200,
+            "n_test": 100,
             "cutoff_fractions": (0.5,),
-            "sweep_n": 100,
+            "sweep_n": 60,
             "sweep_widths": (64, 256, 1024, 2048),
             "sweep_cutoff_fraction": 0.9,
         },
