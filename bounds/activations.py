@@ -283,7 +283,7 @@ def get_activation(activation: str | Activation) -> Activation:
     if isinstance(activation, Activation):
         return activation
     if not isinstance(activation, str):
-        from ._validate import _describe
+        from .validate import _describe
 
         raise TypeError(
             f"activation must be a name in {sorted(ACTIVATIONS)} or an Activation, got "

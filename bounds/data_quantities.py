@@ -15,8 +15,8 @@ from typing import Any, Literal, overload
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _validate as v
 from . import formulas as F
+from . import validate as v
 from .kernels import (
     DEFAULT_DEGREE,
     Activation,

@@ -51,7 +51,7 @@ from numpy.polynomial import chebyshev as cheb
 from numpy.typing import ArrayLike, NDArray
 from scipy import fft, linalg
 
-from . import _validate as v
+from . import validate as v
 
 # The activations are defined in bounds.activations and re-exported here.
 from .activations import ACTIVATIONS as ACTIVATIONS
@@ -285,7 +285,7 @@ def ntk(
     ----------
     X : array_like, shape (n, d)
         Inputs as rows.  With ``unit_norm=True`` (the theorems' setting) every row must have
-        norm 1 within :data:`bounds._validate.UNIT_NORM_TOL`; the fast interpolated path is used.
+        norm 1 within :data:`bounds.validate.UNIT_NORM_TOL`; the fast interpolated path is used.
         With ``unit_norm=False`` rows of any norm in ``[1 / MAX_SCALE, MAX_SCALE]`` are
         accepted and every pair is integrated directly (O(n^2 degree^2) work: for n up to a few
         thousand).

@@ -21,7 +21,7 @@ import numpy as np
 import sympy as sp
 from numpy.typing import ArrayLike
 
-from . import _validate as v
+from . import validate as v
 from .formulas import DEFS, INTEGER_INPUTS, SYMBOLS, TheoremDef, get
 from .report import BOUNDARY_RTOL, RELATIONS, Condition, Report
 from .spectral import InfoNuisance
