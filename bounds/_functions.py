@@ -54,6 +54,9 @@ def theorem_5_3(
     Reference matrix: J; the projected vector is the initial residual r0 = f(W0) - y.
     :func:`bounds.from_jacobian` computes the data quantities from the data.
 
+    Arguments are keyword-only numbers or arrays that broadcast together (a grid); all are
+    dimensionless, norms being Euclidean (of class-major vectors) or spectral (of matrices).
+
     Parameters
     ----------
     alpha : float or array_like
@@ -144,6 +147,9 @@ def lemma_6_13(
     hypothesis ``k >= 1000 K^2 B^4 ||X||^4 log n / delta^2`` makes it at most ``delta`` (spec
     I-3).
 
+    Arguments are keyword-only numbers or arrays that broadcast together (a grid); all are
+    dimensionless, norms being Euclidean (of class-major vectors) or spectral (of matrices).
+
     Parameters
     ----------
     k : int or array_like of int
@@ -203,6 +209,9 @@ def lemma_6_14(
     With V = Rademacher x ``v_scale`` (6.39), ``||f(W0)|| <= nu ||y||`` with probability 1 -
     (2K)^-100.
 
+    Arguments are keyword-only numbers or arrays that broadcast together (a grid); all are
+    dimensionless, norms being Euclidean (of class-major vectors) or spectral (of matrices).
+
     Parameters
     ----------
     nu : float or array_like
@@ -252,6 +261,9 @@ def lemma_6_18(
 
     ``train_loss`` is ``L(V, W) = (1/n) sum ||y_i - f(x_i)||^2``; ``R`` is ``sqrt(k)`` times the
     row-wise radius of (6.40).
+
+    Arguments are keyword-only numbers or arrays that broadcast together (a grid); all are
+    dimensionless, norms being Euclidean (of class-major vectors) or spectral (of matrices).
 
     Parameters
     ----------
@@ -322,6 +334,9 @@ def lemma_6_19(
 
     Reference matrix: J; the projected vector is the initial residual r0 = f(W0) - y.
     :func:`bounds.from_jacobian` computes the data quantities from the data.
+
+    Arguments are keyword-only numbers or arrays that broadcast together (a grid); all are
+    dimensionless, norms being Euclidean (of class-major vectors) or spectral (of matrices).
 
     Parameters
     ----------
@@ -409,6 +424,9 @@ def lemma_6_20(
 
     Reference matrix: J; the projected vector is the initial residual r0 = f(W0) - y.
     :func:`bounds.from_jacobian` computes the data quantities from the data.
+
+    Arguments are keyword-only numbers or arrays that broadcast together (a grid); all are
+    dimensionless, norms being Euclidean (of class-major vectors) or spectral (of matrices).
 
     Parameters
     ----------
@@ -502,6 +520,9 @@ def theorem_6_21(
 
     Reference matrix: J; the projected vector is the initial residual r0 = f(W0) - y.
     :func:`bounds.from_jacobian` computes the data quantities from the data.
+
+    Arguments are keyword-only numbers or arrays that broadcast together (a grid); all are
+    dimensionless, norms being Euclidean (of class-major vectors) or spectral (of matrices).
 
     Parameters
     ----------
@@ -600,6 +621,9 @@ def theorem_6_22(
     Reference matrix: J; the projected vector is the initial residual r0 = f(W0) - y.
     :func:`bounds.from_jacobian` computes the data quantities from the data.
 
+    Arguments are keyword-only numbers or arrays that broadcast together (a grid); all are
+    dimensionless, norms being Euclidean (of class-major vectors) or spectral (of matrices).
+
     Parameters
     ----------
     alpha : float or array_like
@@ -697,6 +721,9 @@ def theorem_6_23(
 
     Reference matrix: Sigma(X)^{1/2}; the projected vector is the class-major labels y.
     :func:`bounds.from_data` computes the data quantities from the data.
+
+    Arguments are keyword-only numbers or arrays that broadcast together (a grid); all are
+    dimensionless, norms being Euclidean (of class-major vectors) or spectral (of matrices).
 
     Parameters
     ----------
@@ -801,6 +828,9 @@ def theorem_6_24(
 
     Reference matrix: Sigma(X)^{1/2}; the projected vector is the class-major labels y.
     :func:`bounds.from_data` computes the data quantities from the data.
+
+    Arguments are keyword-only numbers or arrays that broadcast together (a grid); all are
+    dimensionless, norms being Euclidean (of class-major vectors) or spectral (of matrices).
 
     Parameters
     ----------
@@ -915,6 +945,9 @@ def theorem_6_25(
     Reference matrix: Sigma(X)^{1/2}; the projected vector is the class-major labels y.
     :func:`bounds.from_data` computes the data quantities from the data.
 
+    Arguments are keyword-only numbers or arrays that broadcast together (a grid); all are
+    dimensionless, norms being Euclidean (of class-major vectors) or spectral (of matrices).
+
     Parameters
     ----------
     alpha : float or array_like
@@ -1011,6 +1044,9 @@ def theorem_2_2(
     Reference matrix: Sigma(X)^{1/2}; the projected vector is the class-major labels y.
     :func:`bounds.from_data` computes the data quantities from the data.
 
+    Arguments are keyword-only numbers or arrays that broadcast together (a grid); all are
+    dimensionless, norms being Euclidean (of class-major vectors) or spectral (of matrices).
+
     Parameters
     ----------
     alpha : float or array_like
@@ -1075,6 +1111,9 @@ def theorem_2_3(
 
     Reference matrix: J; the projected vector is the initial residual r0 = f(W0) - y.
     :func:`bounds.from_jacobian` computes the data quantities from the data.
+
+    Arguments are keyword-only numbers or arrays that broadcast together (a grid); all are
+    dimensionless, norms being Euclidean (of class-major vectors) or spectral (of matrices).
 
     Parameters
     ----------
@@ -1141,6 +1180,9 @@ def theorem_2_5(
 
     Reference matrix: Sigma(M) of the cluster centres. :func:`bounds.from_data` computes the
     data quantities from the data.
+
+    Arguments are keyword-only numbers or arrays that broadcast together (a grid); all are
+    dimensionless, norms being Euclidean (of class-major vectors) or spectral (of matrices).
 
     Parameters
     ----------
@@ -1215,6 +1257,9 @@ def theorem_a_3(
 
     Reference matrix: Sigma(M) of the cluster centres. :func:`bounds.from_data` computes the
     data quantities from the data.
+
+    Arguments are keyword-only numbers or arrays that broadcast together (a grid); all are
+    dimensionless, norms being Euclidean (of class-major vectors) or spectral (of matrices).
 
     Parameters
     ----------

@@ -103,6 +103,15 @@ def docstring(d: F.TheoremDef) -> str:
                 "",
             ),
         ]
+    lines += [
+        "",
+        *_para(
+            "Arguments are keyword-only numbers or arrays that broadcast together (a grid); all "
+            "are dimensionless, norms being Euclidean (of class-major vectors) or spectral (of "
+            "matrices).",
+            "",
+        ),
+    ]
     lines += ["", "Parameters", "----------"]
     for name in d.arguments:
         optional = name in d.defaults
