@@ -47,6 +47,8 @@ def theorem_5_3(
 ) -> Report:
     """Theorem 5.3: meta theorem: nonlinear GD tracks the linearised problem, eqs. (5.12)-(5.16).
 
+    The statement as this package reads it: docs/theory.md#thm-5-3.
+
     An ``(eps0, beta)`` reference Jacobian ``J`` (Definition 5.1) and Assumption 2 on the ball
     of radius ``R`` (5.12). Conclusions: ``residual_gap`` (5.14, ``||r_tau - r~_tau||``),
     ``parameter_gap``, ``distance_bound`` (5.15), ``radius`` R, ``train_residual`` (5.16).
@@ -113,10 +115,11 @@ def theorem_5_3(
     -----
     alpha is the raw cutoff on the singular values of the reference Jacobian J.
 
-    eps must bound ||J(theta) - J(theta_0)|| <= eps/2 on the ball of radius R (I-8).
+    eps must bound ||J(theta) - J(theta_0)|| <= eps/2 on the ball of radius R
+    (docs/theory.md#i8-radius).
 
-    The first constant of (5.14) is 0.6 as printed; the corrected proof gives 0.68 (I-7), still
-    below delta alpha/beta.
+    The first constant of (5.14) is 0.6 as printed; the corrected proof gives 0.68
+    (docs/theory.md#i7-proof-slip-5-3), still below delta alpha/beta.
 
     Examples
     --------
@@ -142,10 +145,12 @@ def lemma_6_13(
 ) -> Report:
     """Lemma 6.13: concentration of J(W0) J(W0)^T around k nu^2 Sigma(X).
 
+    The statement as this package reads it: docs/theory.md#lemma-6-13.
+
     ``||J J^T - E[J J^T]|| <= 30 K sqrt(k) nu^2 B^2 ||X||^2 sqrt(log n)`` with probability 1 -
     n^-100. ``normalized_deviation`` bounds ``||J J^T/(k nu^2) - Sigma(X)||``; the ``width``
-    hypothesis ``k >= 1000 K^2 B^4 ||X||^4 log n / delta^2`` makes it at most ``delta`` (spec
-    I-3).
+    hypothesis ``k >= 1000 K^2 B^4 ||X||^4 log n / delta^2`` makes it at most ``delta``
+    (docs/theory.md#r15-sqrt-log-n).
 
     Arguments are keyword-only numbers or arrays that broadcast together (a grid); all are
     dimensionless, norms being Euclidean (of class-major vectors) or spectral (of matrices).
@@ -190,7 +195,8 @@ def lemma_6_13(
 
     Notes
     -----
-    deviation uses sqrt(log n) (spec I-3); V has entries +-nu (variance nu^2).
+    deviation uses sqrt(log n) (docs/theory.md#r15-sqrt-log-n); V has entries +-nu (variance
+    nu^2).
     """
     return evaluate("L6.13", **locals())
 
@@ -205,6 +211,8 @@ def lemma_6_14(
     y_norm: Num,
 ) -> Report:
     """Lemma 6.14: initial output bound ||f(W0)|| <= nu ||y|| with V scaled by (6.39).
+
+    The statement as this package reads it: docs/theory.md#lemma-6-14.
 
     With V = Rademacher x ``v_scale`` (6.39), ``||f(W0)|| <= nu ||y||`` with probability 1 -
     (2K)^-100.
@@ -259,6 +267,8 @@ def lemma_6_18(
 ) -> Report:
     """Lemma 6.18: Rademacher complexity (6.41) and test-error bound (6.42)-(6.43).
 
+    The statement as this package reads it: docs/theory.md#lemma-6-18.
+
     ``train_loss`` is ``L(V, W) = (1/n) sum ||y_i - f(x_i)||^2``; ``R`` is ``sqrt(k)`` times the
     row-wise radius of (6.40).
 
@@ -306,7 +316,7 @@ def lemma_6_18(
     Notes
     -----
     train_loss is L(V,W) = (1/n) sum_i ||y_i - f(x_i)||^2; R is sqrt(k) times the row-wise
-    radius (R17).
+    radius (docs/theory.md#r17-row-radius).
     """
     return evaluate("L6.18", **locals())
 
@@ -329,6 +339,8 @@ def lemma_6_19(
     lambda_1: Num | None = None,
 ) -> Report:
     """Lemma 6.19: deterministic convergence guarantee, eqs. (6.44)-(6.48).
+
+    The statement as this package reads it: docs/theory.md#lemma-6-19.
 
     Deterministic convergence of the shallow network from a reference Jacobian.
 
@@ -419,6 +431,8 @@ def lemma_6_20(
     lambda_1: Num | None = None,
 ) -> Report:
     """Lemma 6.20: deterministic optimisation guarantee, eqs. (6.51)-(6.55).
+
+    The statement as this package reads it: docs/theory.md#lemma-6-20.
 
     Deterministic optimisation guarantee of the shallow network.
 
@@ -514,9 +528,11 @@ def theorem_6_21(
 ) -> Report:
     """Theorem 6.21: generalisation from an arbitrary initialisation (main statement), (6.58)-(6.59).
 
-    Spaces of ``J(W0)`` at the cutoff ``abar = nu B alpha (sqrt(n) ||X||)^{1/2}`` (spec R21).
-    ``C_r`` defaults to ``||r0||/sqrt(n)``; ``lambda_1`` (top singular value of J(W0)) to ``nu B
-    ||X||``.
+    The statement as this package reads it: docs/theory.md#thm-6-21.
+
+    Spaces of ``J(W0)`` at the cutoff ``abar = nu B alpha (sqrt(n) ||X||)^{1/2}``
+    (docs/theory.md#r21-cutoff-arbitrary). ``C_r`` defaults to ``||r0||/sqrt(n)``; ``lambda_1``
+    (top singular value of J(W0)) to ``nu B ||X||``.
 
     Reference matrix: J; the projected vector is the initial residual r0 = f(W0) - y.
     :func:`bounds.from_jacobian` computes the data quantities from the data.
@@ -574,7 +590,7 @@ def theorem_6_21(
 
         Hypotheses (``report.conditions``):
 
-        - ``zeta``: precision zeta <= 1/2 (spec I-2)
+        - ``zeta``: precision zeta <= 1/2 (docs/theory.md#i2-zeta-range)
         - ``Gamma``: stopping scale Gamma >= 1
         - ``width``: (6.58)/(6.59) k >= 25600 C_r^2 Gamma^4/(alpha^8 nu^2 B^2 zeta^2)
         - ``step_size``: eta <= 1/(nu^2 B^2 ||X||^2)
@@ -590,7 +606,8 @@ def theorem_6_21(
 
     Notes
     -----
-    Cutoff abar = nu B alpha (sqrt(n) ||X||)^{1/2} on J(W0) (spec R21).
+    Cutoff abar = nu B alpha (sqrt(n) ||X||)^{1/2} on J(W0)
+    (docs/theory.md#r21-cutoff-arbitrary).
     """
     return evaluate("6.21", **locals())
 
@@ -614,6 +631,8 @@ def theorem_6_22(
     C_r: Num | None = None,
 ) -> Report:
     """Theorem 6.22: generalisation from an arbitrary initialisation with D, eq. (6.60).
+
+    The statement as this package reads it: docs/theory.md#thm-6-22.
 
     As Theorem 6.21, with the early-stopping distance ``D_{abar,Gamma}(r0)`` in the variance
     term.
@@ -674,7 +693,7 @@ def theorem_6_22(
 
         Hypotheses (``report.conditions``):
 
-        - ``zeta``: precision zeta <= 1/2 (spec I-2)
+        - ``zeta``: precision zeta <= 1/2 (docs/theory.md#i2-zeta-range)
         - ``Gamma``: stopping scale Gamma >= 1
         - ``width``: (6.58)/(6.59) k >= 25600 C_r^2 Gamma^4/(alpha^8 nu^2 B^2 zeta^2)
         - ``step_size``: eta <= 1/(nu^2 B^2 ||X||^2)
@@ -715,6 +734,8 @@ def theorem_6_23(
     c: Num | None = None,
 ) -> Report:
     """Theorem 6.23: optimisation from a random initialisation, eqs. (6.68)-(6.71).
+
+    The statement as this package reads it: docs/theory.md#thm-6-23.
 
     ``nu`` is fixed by (6.67); spaces of ``Sigma(X)^{1/2}`` at ``alpha_0 = alpha B sqrt(sqrt(n)
     K ||X||)``; ``c`` defaults to ``||Pi_I(y)||/sqrt(n)``.
@@ -776,7 +797,7 @@ def theorem_6_23(
 
         Hypotheses (``report.conditions``):
 
-        - ``zeta_c``: zeta <= c/2 (proof of 6.23, spec R29/R35)
+        - ``zeta_c``: zeta <= c/2 (proof of 6.23; docs/theory.md#r29-zeta-at-most-c-half)
         - ``Gamma``: stopping scale Gamma >= 1
         - ``width``: (6.68) k >= 1.2e8 Gamma^4 K^4 B^8 ||X||^6 n log n/(c^4 zeta^4 alpha_0^8)
         - ``step_size``: eta <= 1/(nu^2 B^2 ||X||^2)
@@ -793,10 +814,10 @@ def theorem_6_23(
 
     Notes
     -----
-    Spaces of Sigma(X)^{1/2} at cutoff alpha_0 = alpha B sqrt(sqrt(n) K ||X||) (R26); distance =
-    D_{alpha_0,Gamma}(y).
+    Spaces of Sigma(X)^{1/2} at cutoff alpha_0 = alpha B sqrt(sqrt(n) K ||X||)
+    (docs/theory.md#r26-cutoff-random); distance = D_{alpha_0,Gamma}(y).
 
-    Probability includes Lemma 6.13's n^-100 (spec I-10).
+    Probability includes Lemma 6.13's n^-100 (docs/theory.md#i10-failure-probability).
     """
     return evaluate("6.23", **locals())
 
@@ -820,6 +841,8 @@ def theorem_6_24(
     c: Num | None = None,
 ) -> Report:
     """Theorem 6.24: generalisation from a random initialisation (main statement), (6.69), (6.87)-(6.89).
+
+    The statement as this package reads it: docs/theory.md#thm-6-24.
 
     Error = bias ``2||Pi_N y||/sqrt(n)`` + variance ``12 B sqrt(K)/sqrt(n) (||J_I^+ y|| + Gamma
     ||Pi_N y||/alpha_0)`` + ``12(1 + Gamma/(alpha (n ||X||^2)^{1/4})) zeta`` + ``5
@@ -886,7 +909,7 @@ def theorem_6_24(
         Hypotheses (``report.conditions``):
 
         - ``zeta``: zeta <= 1/2
-        - ``zeta_c``: zeta <= c/2 (proof of 6.23, spec R29/R35)
+        - ``zeta_c``: zeta <= c/2 (proof of 6.23; docs/theory.md#r29-zeta-at-most-c-half)
         - ``Gamma``: stopping scale Gamma >= 1
         - ``width``: (6.89) k >= 1.2e8 Gamma^4 K^4 B^8 ||X||^4 n^2 log n/(c^4 zeta^4 alpha_0^8)
         - ``step_size``: eta <= 1/(nu^2 B^2 ||X||^2)
@@ -903,9 +926,10 @@ def theorem_6_24(
 
     Notes
     -----
-    Width (6.87) is the ≳ form of (6.89); the explicit (6.89) is checked (R31).
+    Width (6.87) is the ≳ form of (6.89); the explicit (6.89) is checked
+    (docs/theory.md#r31-width-6-87).
 
-    The precision and confidence terms are additive (R32).
+    The precision and confidence terms are additive (docs/theory.md#r32-additive-terms).
 
     Examples
     --------
@@ -938,6 +962,8 @@ def theorem_6_25(
     c: Num | None = None,
 ) -> Report:
     """Theorem 6.25: generalisation from a random initialisation with D, eqs. (6.88)-(6.89).
+
+    The statement as this package reads it: docs/theory.md#thm-6-25.
 
     As Theorem 6.24, with the early-stopping distance ``D_{alpha_0,Gamma}(y)`` in the variance
     term; width (6.89).
@@ -1002,7 +1028,7 @@ def theorem_6_25(
         Hypotheses (``report.conditions``):
 
         - ``zeta``: zeta <= 1/2
-        - ``zeta_c``: zeta <= c/2 (proof of 6.23, spec R29/R35)
+        - ``zeta_c``: zeta <= c/2 (proof of 6.23; docs/theory.md#r29-zeta-at-most-c-half)
         - ``Gamma``: stopping scale Gamma >= 1
         - ``width``: (6.89) k >= 1.2e8 Gamma^4 K^4 B^8 ||X||^4 n^2 log n/(c^4 zeta^4 alpha_0^8)
         - ``step_size``: eta <= 1/(nu^2 B^2 ||X||^2)
@@ -1021,7 +1047,7 @@ def theorem_6_25(
     -----
     distance = D_{alpha_0,Gamma}(y) on Sigma(X)^{1/2} (Definition 6.1).
 
-    Confidence constant 10 as printed (5 also valid, I-11).
+    Confidence constant 10 as printed (5 also valid, docs/theory.md#i11-confidence-constant).
     """
     return evaluate("6.25", **locals())
 
@@ -1036,6 +1062,8 @@ def theorem_2_2(
     y_nuisance: Num,
 ) -> Report:
     """Theorem 2.2: informal: generalisation from a random initialisation, eqs. (2.2)-(2.3).
+
+    The statement as this package reads it: docs/theory.md#thm-2-2.
 
     Informal statement: every hidden constant (≲, ≳, ∝) is set to 1.
 
@@ -1089,7 +1117,7 @@ def theorem_2_2(
     -----
     Informal statement: every hidden constant (≲, ≳, ∝) set to 1.
 
-    Cutoff alpha sqrt(nK) on Sigma(X)^{1/2} (R36).
+    Cutoff alpha sqrt(nK) on Sigma(X)^{1/2} (docs/theory.md#r36-cutoff-2-2).
     """
     return evaluate("2.2", **locals())
 
@@ -1104,6 +1132,8 @@ def theorem_2_3(
     r0_nuisance: Num,
 ) -> Report:
     """Theorem 2.3: informal: generalisation from an arbitrary initialisation (informal 6.21).
+
+    The statement as this package reads it: docs/theory.md#thm-2-3.
 
     Informal statement: every hidden constant (≲, ≳, ∝) is set to 1.
 
@@ -1157,7 +1187,7 @@ def theorem_2_3(
     -----
     Informal statement: every hidden constant (≲, ≳, ∝) set to 1.
 
-    Cutoff alpha sqrt(n) on J(W0) (R25).
+    Cutoff alpha sqrt(n) on J(W0) (docs/theory.md#r25-cutoff-2-3).
     """
     return evaluate("2.3", **locals())
 
@@ -1173,6 +1203,8 @@ def theorem_2_5(
     sigma: Num,
 ) -> Report:
     """Theorem 2.5: informal: Gaussian mixture model (informal A.3).
+
+    The statement as this package reads it: docs/theory.md#thm-2-5.
 
     Informal statement: every hidden constant (≲, ≳, ∝) is set to 1.
 
@@ -1215,7 +1247,7 @@ def theorem_2_5(
         Hypotheses (``report.conditions``):
 
         - ``Gamma``: stopping scale Gamma >= 1
-        - ``sigma``: sigma ≲ K/n (R41)
+        - ``sigma``: sigma ≲ K/n (docs/theory.md#r41-sigma-k-over-n)
         - ``width``: k ≳ Gamma^4 K^8 C^4/lambda_M^4
 
     Raises
@@ -1228,7 +1260,7 @@ def theorem_2_5(
     -----
     Informal statement: every hidden constant (≲, ≳, ∝) set to 1.
 
-    T drops A.3's factor 1/(eta nu^2 n) (spec I-18).
+    T drops A.3's factor 1/(eta nu^2 n) (docs/theory.md#i18-iterations-2-5).
     """
     return evaluate("2.5", **locals())
 
@@ -1249,6 +1281,8 @@ def theorem_a_3(
     eta: Num | None = None,
 ) -> Report:
     """Theorem A.3: generalisation for the Gaussian mixture model (≲ statement).
+
+    The statement as this package reads it: docs/theory.md#thm-a-3.
 
     Informal statement: every hidden constant (≲, ≳, ∝) is set to 1.
 
@@ -1320,7 +1354,8 @@ def theorem_a_3(
 
     Cutoff alpha_0 = sqrt(n lambda_M/(2KC)) on Sigma(X)^{1/2}.
 
-    Inputs from Definition 2.4 with sigma > 0 are not unit norm (spec I-14).
+    Inputs from Definition 2.4 with sigma > 0 are not unit norm
+    (docs/theory.md#i14-mixture-unit-norm).
 
     Probability 1 - n e^{-d/2} - KC e^{-n/(8KC)} - (2K)^{-100} - delta.
     """

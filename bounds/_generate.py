@@ -26,6 +26,7 @@ from pathlib import Path
 import sympy as sp
 
 from . import formulas as F
+from .references import see
 
 #: The generated module.
 TARGET = Path(__file__).with_name("_functions.py")
@@ -87,6 +88,9 @@ def docstring(d: F.TheoremDef) -> str:
     ind = "    "
     number = d.key.lstrip("L")
     lines = [f"{_kind(d)} {number}: {d.title}."]
+    slug = number.lower().replace(".", "-")
+    anchor = f"lemma-{slug}" if d.key.startswith("L") else f"thm-{slug}"
+    lines += ["", f"The statement as this package reads it: {see(anchor)}."]
     if d.informal:
         lines += ["", "Informal statement: every hidden constant (≲, ≳, ∝) is set to 1."]
     if d.doc:
@@ -214,9 +218,9 @@ def docs_source(current: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bounds._generate", description=__doc__)
-    p.add_argument("--check", action="store_true", help="fail if the file is out of date")
-    args = p.parse_args(argv)
+    parser = argparse.ArgumentParser(prog="python -m bounds._generate", description=__doc__)
+    parser.add_argument("--check", action="store_true", help="fail if the file is out of date")
+    args = parser.parse_args(argv)
     targets = {TARGET: module_source()}
     if DOCS.exists():  # a source checkout (an installed package has no docs/)
         targets[DOCS] = docs_source(DOCS.read_text(encoding="utf-8"))

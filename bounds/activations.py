@@ -155,7 +155,7 @@ class Activation:
         :class:`ArrayOps` namespace ``xp``.  ``ddphi`` is None when ``phi''`` does not exist as
         a bounded function (ReLU): the theorems then do not cover the activation.
     B : float
-        Bound with ``|phi(0)|, |phi'(z)|, |phi''(z)| <= B`` for all ``z`` (spec §0.2).
+        Bound with ``|phi(0)|, |phi'(z)|, |phi''(z)| <= B`` for all ``z`` (docs/theory.md#activation).
     dual : callable, optional
         Closed form ``(rho, a, b) -> E[phi'(u) phi'(v)]`` (stds ``a, b``, correlation ``rho``,
         broadcasting float64 arrays), used by :func:`bounds.kernels.dual_expectation` instead of

@@ -7,7 +7,7 @@ are keyword-only, scalars or numpy arrays that broadcast together (evaluate a bo
 Iterations.  The paper's ``T`` is real.  Formal statements run ``m`` = :func:`whole_steps` of
 ``T`` (the ceiling, except that a ``T`` within ``ITERATION_RTOL`` of a whole number counts as
 that number) and are evaluated at ``Gamma_eff = Gamma * max(m / T, 1)`` (so
-``m = Gamma_eff / (eta cutoff^2)`` exactly, spec §0.2, unless ``T`` was up to 1e-9 above ``m``;
+``m = Gamma_eff / (eta cutoff^2)`` exactly (docs/theory.md#iterations), unless ``T`` was up to 1e-9 above ``m``;
 see :func:`gamma_factor`); ``Gamma_eff`` is reported in ``inputs``.
 """
 
@@ -108,6 +108,8 @@ def whole_steps(T: ArrayLike) -> tuple[Any, Any]:
     ``BOUNDARY_RTOL / 10`` of such a switch (there a 1e-13 change of the inputs may change
     ``m``; it moves ``T`` by at most ~1e-12).
 
+    Examples
+    --------
     >>> [float(whole_steps(t)[0]) for t in (1.0000000000000002, 1.5, 0.3)]
     [1.0, 2.0, 1.0]
     """

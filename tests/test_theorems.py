@@ -35,7 +35,7 @@ BASE_624 = dict(
 
 
 def _oracle_6_24(p, Gamma):
-    """Theorem 6.24 transcribed by hand from spec §8 (independent of bounds.formulas)."""
+    """Theorem 6.24 transcribed by hand from docs/theory.md#thm-6-24 (independent of bounds.formulas)."""
     n, K, B, X = p["n"], p["K"], p["B"], p["X_norm"]
     a0 = p["alpha"] * B * math.sqrt(math.sqrt(n) * K * X)
     bias = 2 * p["y_nuisance"] / math.sqrt(n)

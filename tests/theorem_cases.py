@@ -31,7 +31,7 @@ class ReferenceCase:
 
 
 def _case_6_24() -> ReferenceCase:
-    # Theorem 6.24 (spec §8), B = 1: a0 = alpha sqrt(sqrt(n) K ||X||); eta = 1/(nu^2 ||X||^2)
+    # Theorem 6.24 (docs/theory.md#thm-6-24), B = 1: a0 = alpha sqrt(sqrt(n) K ||X||); eta = 1/(nu^2 ||X||^2)
     # makes T = Gamma K/(eta nu^2 a0^2) = Gamma ||X|| / (alpha^2 sqrt(n)) = 2/0.09 = 22.2..., so
     # 23 steps and Gamma_eff = 2 * 23 / T.
     n, K, X, alpha, Gamma, zeta, delta = 1000, 10, math.sqrt(1000), 0.3, 2.0, 0.1, 0.05
