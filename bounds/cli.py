@@ -3,7 +3,8 @@
 The ``jacobound`` command (``jacobound.py``) puts these beside the experiment commands of
 :mod:`simulate.cli` when the ``simulate`` extra is installed; ``python -m bounds`` runs these two
 alone.  The help of each theorem (``jacobound bound 6.24 --help``) is generated from its
-:class:`~bounds.formulas.TheoremDef` and :data:`~bounds.formulas.SYMBOL_DOCS`.
+:class:`~bounds.formulas.TheoremDef`: the same meaning and range as the docstring of its
+``theorem_*`` function.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -20,9 +22,10 @@ import numpy as np
 import sympy as sp
 
 from . import formulas as F
+from ._generate import range_text
 from ._version import __version__
 from .symbolic import latex, solve_for
-from .theorems import allowed_values, evaluate, list_theorems
+from .theorems import evaluate, list_theorems
 
 #: Exit status of a command killed by SIGPIPE (128 + 13), used when stdout is closed early.
 EXIT_BROKEN_PIPE = 141
@@ -53,21 +56,29 @@ def _number(text: str) -> Any:
     return np.array(parts) if len(parts) > 1 else parts[0]
 
 
-#: Shown under every theorem's help: how values are written.
+#: Shown under every theorem's help: how values are written, and their units.
 _VALUES_NOTE = (
     "Every value is a number or a comma-separated grid (--alpha 0.1,0.2,0.3); grids broadcast "
-    "against each other."
+    "against each other. Units: "
+    + ", ".join(sorted(F.INTEGER_INPUTS, key=lambda s_: (s_.lower(), s_)))
+    + " are counts; every other input is dimensionless, norms being Euclidean (of class-major "
+    "vectors; one-hot labels have ||y|| = sqrt(n)) or spectral (of matrices)."
 )
 
 
+def plain_text(text: str) -> str:
+    """``text`` without RST markup: roles (``:func:`x``` -> ``x``) and double backquotes."""
+    return re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", text).replace("``", "")
+
+
 def _help_text(text: str) -> str:
-    """``text`` safe for argparse's help strings (which treat ``%`` as a format character)."""
-    return text.replace("%", "%%")
+    """Plain ``text``, safe for argparse's help strings (which treat ``%`` as a format character)."""
+    return plain_text(text).replace("%", "%%")
 
 
 def _input_help(d: F.TheoremDef, name: str) -> str:
-    doc = F.SYMBOL_DOCS[name]
-    return _help_text(f"{doc.meaning}; {doc.units}; {allowed_values(d, name)}")
+    """What the theorem's docstring says of the input (:mod:`bounds._generate`), as plain text."""
+    return _help_text(f"{d.arg_doc(name)}; {range_text(d, name)}")
 
 
 def _description(d: F.TheoremDef, lead: str = "") -> str:
@@ -78,6 +89,8 @@ def _description(d: F.TheoremDef, lead: str = "") -> str:
         lines.append("An informal statement: its bounds hold up to unspecified constants.")
     if d.cutoff is not None:
         lines.append(f"Actual cutoff: {d.cutoff}.")
+    if d.reference is not None:
+        lines.append(f"Information and nuisance spaces: those of {F.REFERENCES[d.reference]}.")
     if d.iterations is not None:
         lines.append(f"Gradient-descent steps: T = {d.iterations} (a whole number of steps).")
     for name, expr in d.derived.items():
@@ -110,7 +123,7 @@ def theorem_parser(
             f"--{name}",
             type=_number,
             required=name not in extra,
-            metavar=F.SYMBOL_DOCS[name].metavar,
+            metavar=F.METAVARS[name],
             help=_input_help(d, name),
         )
     opt = p.add_argument_group("inputs with a default")
@@ -119,7 +132,7 @@ def theorem_parser(
             f"--{name}",
             type=_number,
             default=None,
-            metavar=F.SYMBOL_DOCS[name].metavar,
+            metavar=F.METAVARS[name],
             help=_input_help(d, name) + _help_text(f"; default {expr}"),
         )
     p.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 
 import jacobound
 from bounds import formulas as F
-from bounds.theorems import allowed_values, evaluate, input_range
+from bounds._generate import range_text
+from bounds.cli import plain_text
+from bounds.theorems import evaluate
 from simulate.cli import parse_overrides
 from simulate.experiments import REGISTRY
 from simulate.experiments.base import config_toml, field_docs, make_config
@@ -46,9 +48,9 @@ def test_theorem_help_is_generated_from_the_registry(key, command):
     flat = _flat(out)
     assert _flat(d.title) in flat
     for name in (*d.inputs, *d.defaults):
-        doc = F.SYMBOL_DOCS[name]
-        assert f"--{name} {doc.metavar}" in out
-        assert _flat(f"{doc.meaning}; {doc.units}; {allowed_values(d, name)}") in flat
+        assert f"--{name} {F.METAVARS[name]}" in out
+        # The theorem function's docstring says the same (bounds._generate).
+        assert _flat(plain_text(f"{d.arg_doc(name)}; {range_text(d, name)}")) in flat
     for name, expr in d.defaults.items():
         assert _flat(f"default {expr}") in flat, name
     for name in d.derived:
@@ -59,17 +61,17 @@ def test_theorem_help_is_generated_from_the_registry(key, command):
 
 
 def test_placeholders_are_distinct_and_cover_every_symbol():
-    assert set(F.SYMBOL_DOCS) == set(F.SYMBOLS)
-    metavars = [doc.metavar for doc in F.SYMBOL_DOCS.values()]
+    assert set(F.METAVARS) == set(F.SYMBOLS) == set(F.SYMBOL_DOCS)
+    metavars = list(F.METAVARS.values())
     assert len(set(metavars)) == len(metavars)
-    assert F.SYMBOL_DOCS["k"].metavar != F.SYMBOL_DOCS["K"].metavar
+    assert F.METAVARS["k"] != F.METAVARS["K"]
 
 
 def _outside(d: F.TheoremDef, name: str) -> list[float]:
-    """Values just outside what ``allowed_values`` says ``d`` accepts for ``name``."""
-    if "integer" in allowed_values(d, name):
+    """Values just outside what ``range_text`` says ``d`` accepts for ``name``."""
+    if name in F.INTEGER_INPUTS:
         return [0.0, 2.5]
-    lo, hi, lo_open, hi_open = input_range(d, name)
+    lo, hi, lo_open, hi_open = d.input_range(name)
     out = [lo if lo_open else lo - max(abs(lo), 1.0) * 1e-3]
     if np.isfinite(hi):
         out.append(hi if hi_open else hi + max(abs(hi), 1.0) * 1e-3)
@@ -82,15 +84,16 @@ def test_allowed_values_are_what_evaluation_enforces(key):
     d = F.get(key)
     base = fz.base_point(key)
     for name in d.inputs:
-        want = allowed_values(d, name)
+        want = range_text(d, name)
         for bad in _outside(d, name):
             with pytest.raises(ValueError) as exc:
                 evaluate(key, **{**base, name: bad})
             msg = str(exc.value)
-            if "integer" in want:
+            if name in F.INTEGER_INPUTS:
+                assert want.startswith("a positive integer")
                 assert f"{name} must be a positive integer" in msg
             else:
-                assert f"{name} must lie in {want.removeprefix('a number in ')}" in msg
+                assert f"{name} must lie {want}" in msg
 
 
 def test_help_and_version_are_plain_text():

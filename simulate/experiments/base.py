@@ -18,7 +18,6 @@ import inspect
 import itertools
 import json
 import os
-import re
 import tempfile
 import textwrap
 import time
@@ -30,6 +29,8 @@ from typing import Any
 
 import numpy as np
 import torch
+
+from bounds import validate
 
 from .. import io
 from ..backend import resolve_device
@@ -105,16 +106,20 @@ def field_docs(cls: type) -> dict[str, str]:
 
 def positive(cfg: Any, *names: str, integer: bool = False) -> None:
     """Check that each named field is positive (and an integer when asked)."""
+    check = validate.count if integer else validate.positive_number
     for name in names:
         val = getattr(cfg, name)
         vals = val if isinstance(val, tuple) else (val,)
         if not vals:
             raise ValueError(f"{name} must not be empty, got {val!r}")
         for x in vals:
-            ok = isinstance(x, int) if integer else isinstance(x, int | float)
-            if not ok or isinstance(x, bool) or not np.isfinite(x) or x <= 0:
+            try:
+                check(name, x)
+            except ValueError:
                 kind = "positive integer" if integer else "positive number"
-                raise ValueError(f"{name} must be a {kind} (or a tuple of them), got {val!r}")
+                raise ValueError(
+                    f"{name} must be a {kind} (or a tuple of them), got {val!r}"
+                ) from None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -272,6 +277,8 @@ def config_toml(name: str, overrides: Mapping[str, Any] | None = None) -> str:
     >>> [line for line in config_toml("linear", {"n": 40}).splitlines() if line.startswith("n ")]
     ['n = 40  # default 200']
     """
+    from bounds.cli import plain_text
+
     exp = _get(name)
     config = make_config(exp.config, overrides or {})
     default = exp.config()
@@ -280,7 +287,7 @@ def config_toml(name: str, overrides: Mapping[str, Any] | None = None) -> str:
     for f in dataclasses.fields(config):
         val, dflt = getattr(config, f.name), getattr(default, f.name)
         if f.name in helps:
-            text = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", helps[f.name]).replace("``", "")
+            text = plain_text(helps[f.name])
             lines += textwrap.wrap(text, 96, initial_indent="# ", subsequent_indent="# ")
         note = "" if val == dflt else f"  # default {_toml_value(dflt)}"
         lines.append(f"{f.name} = {_toml_value(val)}{note}")
