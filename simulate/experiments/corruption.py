@@ -19,6 +19,7 @@ import numpy as np
 from .. import io, plots
 from .base import Experiment, register
 from .checks import Check, to_json
+from .common import info_rank_of
 from .dynamics import Config as DynamicsConfig
 from .dynamics import train_run
 
@@ -100,8 +101,10 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     }
 
 
+@plots.styled
 def plot(res: dict[str, Any], out: Path) -> list[str]:
     c = res["curves"]["corruption"]
+    cfg = res["config"]
     fig, (ax,) = plots.new_figure()
     ax.plot(
         c["corruption"],
@@ -118,7 +121,16 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
     ax.plot(c["corruption"], c["final_test_error"], label="test error", **plots.style(2))
     ax.set_xlabel("label corruption fraction")
     ax.set_ylabel("fraction")
-    ax.legend(fontsize=7)
+    plots.legend(ax)
+    plots.add_caption(
+        fig,
+        res,
+        dataset=plots.dataset_label(res),
+        n=cfg["n"],
+        k=cfg["k"],
+        alpha=f"none (I = top {info_rank_of(cfg)} singular directions of J)",
+        steps=cfg["steps"],
+    )
     return plots.save(fig, out, "corruption")
 
 
