@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import io, plots
+from .. import plots, sweep
 from .base import Experiment, register
 from .checks import Check, to_json
 from .common import info_rank_of
@@ -30,11 +30,15 @@ class Config(DynamicsConfig):
 
 
 def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
-    rows = []
-    for p in cfg.corruptions:
-        key = {**dataclasses.asdict(cfg), "corruption": p}
-        r = io.cached_run(out, f"p{p:g}", key, functools.partial(train_run, cfg, p, progress))
-        rows.append((p, r))
+    points = [
+        sweep.Point(
+            f"p{p:g}",
+            {**dataclasses.asdict(cfg), "corruption": p},
+            functools.partial(train_run, cfg, p, progress),
+        )
+        for p in cfg.corruptions
+    ]
+    rows = list(zip(cfg.corruptions, sweep.map_points(out, points), strict=True))
     frac = np.array([p for p, _ in rows])
     nuis_init = np.array([r["label_nuisance_init"] for _, r in rows])
     nuis_final = np.array([r["label_nuisance_final"] for _, r in rows])

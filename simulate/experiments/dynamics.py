@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import io, plots
+from .. import plots, sweep
 from ..data import corrupt_labels
 from ..model import init_random
 from ..spectra import jacobian_split
@@ -114,10 +114,15 @@ def train_run(cfg: Any, p: float, progress: bool) -> dict[str, Any]:
 
 
 def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
-    runs = {}
-    for p in cfg.corruptions:
-        key = {**dataclasses.asdict(cfg), "corruption": p}
-        runs[p] = io.cached_run(out, f"p{p:g}", key, functools.partial(train_run, cfg, p, progress))
+    points = [
+        sweep.Point(
+            f"p{p:g}",
+            {**dataclasses.asdict(cfg), "corruption": p},
+            functools.partial(train_run, cfg, p, progress),
+        )
+        for p in cfg.corruptions
+    ]
+    runs = dict(zip(cfg.corruptions, sweep.map_points(out, points), strict=True))
     curves = {f"dynamics_p{p:g}": r["series"] for p, r in runs.items()}
     summary = {f"p{p:g}": {k: v for k, v in r.items() if k != "series"} for p, r in runs.items()}
     checks = []

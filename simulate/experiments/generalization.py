@@ -23,7 +23,7 @@ from matplotlib.lines import Line2D
 
 import bounds
 
-from .. import io, plots
+from .. import plots, sweep
 from ..backend import to_numpy
 from ..model import init_random, nu_for_random_init
 from ..train import train_as_theorem
@@ -185,18 +185,16 @@ def one_run(cfg: Config, n: int, frac: float, progress: bool) -> dict[str, Any]:
 
 
 def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
-    runs = []
-    for frac in cfg.cutoff_fractions:
-        for n in cfg.n_values:
-            run_cfg = {**dataclasses.asdict(cfg), "n": n, "frac": frac}
-            runs.append(
-                io.cached_run(
-                    out,
-                    f"n{n}_{cutoff_label(frac)}",
-                    run_cfg,
-                    functools.partial(one_run, cfg, n, frac, progress),
-                )
-            )
+    points = [
+        sweep.Point(
+            f"n{n}_{cutoff_label(frac)}",
+            {**dataclasses.asdict(cfg), "n": n, "frac": frac},
+            functools.partial(one_run, cfg, n, frac, progress),
+        )
+        for frac in cfg.cutoff_fractions
+        for n in cfg.n_values
+    ]
+    runs = sweep.map_points(out, points)
     pvo = []
     for r in runs:
         for thm in THEOREMS:

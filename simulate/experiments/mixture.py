@@ -20,7 +20,7 @@ import numpy as np
 
 import bounds
 
-from .. import io, plots
+from .. import plots, sweep
 from ..data import gaussian_mixture
 from ..model import init_random, nu_for_random_init
 from ..train import train_as_theorem
@@ -168,15 +168,15 @@ def one_run(cfg: Config, n: int, progress: bool) -> dict[str, Any]:
 
 def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     a1 = noiseless_checks(cfg)
-    runs = [
-        io.cached_run(
-            out,
+    points = [
+        sweep.Point(
             f"n{n}",
             {**dataclasses.asdict(cfg), "n": n},
             functools.partial(one_run, cfg, n, progress),
         )
         for n in cfg.n_values
     ]
+    runs = sweep.map_points(out, points)
     lo, hi = a1["eigenvalue_range_theory"]
     pairs = len(runs) - 1
     checks = [
