@@ -164,7 +164,13 @@ class RayBackend:
         except (ConnectionError, RuntimeError, ValueError) as exc:
             where = self.address or os.environ.get("RAY_ADDRESS") or "a local Ray"
             msg = " ".join(str(exc).split())
-            raise ValueError(f"cannot start or reach {where}: {msg}") from None
+            hint = (
+                "; a cluster started with token authentication needs RAY_AUTH_MODE=token and "
+                "its token (~/.ray/auth_token) here too"
+                if where != "a local Ray" and "RAY_AUTH_MODE" not in os.environ
+                else ""
+            )
+            raise ValueError(f"cannot start or reach {where}: {msg}{hint}") from None
 
     def map(self, out: Path, points: Sequence[Point]) -> list[dict[str, Any]]:
         results: list[dict[str, Any] | None] = [io.load_run(out, p.name, p.config) for p in points]
