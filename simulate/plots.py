@@ -31,6 +31,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import (
     FixedFormatter,
+    FixedLocator,
     FuncFormatter,
     LogFormatter,
     MaxNLocator,
@@ -224,7 +225,8 @@ def _widen_for_legends(fig: Figure) -> None:
 def ticks_at(axis: Any, values: Iterable[float]) -> None:
     """Major ticks exactly at ``values`` (e.g. the swept ``n``), plain labels, no minor labels."""
     vals = sorted({float(v) for v in values})
-    axis.set_ticks(vals, labels=[plain_number(v) for v in vals])
+    axis.set_major_locator(FixedLocator(vals))
+    axis.set_major_formatter(FixedFormatter([plain_number(v) for v in vals]))
     axis.set_minor_formatter(NullFormatter())
 
 
