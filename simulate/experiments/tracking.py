@@ -77,7 +77,7 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     ds = gaussian_mixture(cfg.n, 1, K=cfg.K, C=cfg.C, d=cfg.d, sigma=cfg.sigma, seed=cfg.seed)
     X, Y, _, _ = tensors(ds, cfg.device)
     net0 = init_random(cfg.k, cfg.d, cfg.K, cfg.nu, cfg.seed + 1, device=cfg.device)
-    beta = cfg.nu * 1.0 * spectral_norm(ds.X_train)  # Lemma 6.10 with B = 1 (softplus)
+    beta = cfg.nu * net0.act.B * spectral_norm(ds.X_train)  # Lemma 6.10: beta = nu B ||X||
     split0 = jacobian_split(net0, X, info_rank=1)
     alpha = cfg.cutoff_fraction * split0.lambda_1
     split = split0.with_cutoff(alpha)
