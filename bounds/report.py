@@ -33,9 +33,14 @@ BOUNDARY_RTOL = 1e-9
 
 
 def md_cell(text: Any) -> str:
-    """``text`` as one Markdown table cell: ``|`` escaped (``||X||`` would split the row),
-    line breaks as spaces."""
-    return " ".join(str(text).splitlines()).replace("|", "\\|")
+    """``text`` as one GitHub-flavoured Markdown table cell.
+
+    Line breaks become spaces (a row is one line), backslashes are doubled (``a\\`` before the
+    closing ``|`` would escape it) and ``|`` is escaped (``||X||`` would split the row).  A GFM
+    parser reads the row as exactly its cells and renders their pipes and backslashes as
+    written; other Markdown in ``text`` (``*``, backticks) keeps its meaning.
+    """
+    return " ".join(str(text).splitlines()).replace("\\", "\\\\").replace("|", "\\|")
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ calculator's ``bound`` and ``solve`` from :mod:`bounds.cli`).
 
 jacobound list                            experiments
 jacobound run spectrum [key=value ...] [--config f.toml] [--out DIR] [--device auto] [--seed 0]
+              [--backend local|ray] [--address HOST:PORT]
 jacobound run spectrum k=1024 --print-config     the effective config as TOML, then exit
 jacobound report DIR                      Markdown report of every results.json under DIR
 jacobound demo [--out DIR]                default experiments at small sizes, then the report
@@ -106,7 +107,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
     out = Path(args.out or f"runs/{args.experiment}")
     check_output_dir(out)
-    res = exps.run_experiment(args.experiment, out, overrides, progress=not args.quiet)
+    res = exps.run_experiment(
+        args.experiment,
+        out,
+        overrides,
+        progress=not args.quiet,
+        backend=args.backend,
+        address=args.address,
+    )
     _print_moved(res, out)
     print(
         f"{args.experiment}: run {res['run']['id']}, results in {res.out}/results.json; "
@@ -223,6 +231,17 @@ def add_commands(sub: Any) -> None:
     r.add_argument("--device", help="auto, cpu or cuda")
     r.add_argument("--seed", type=int)
     r.add_argument("--quiet", action="store_true", help="no progress bars")
+    r.add_argument(
+        "--backend",
+        choices=("local", "ray"),
+        default="local",
+        help="where the points of a sweep run: this process (default) or Ray tasks",
+    )
+    r.add_argument(
+        "--address",
+        metavar="HOST:PORT",
+        help="Ray cluster to use with --backend ray (default: RAY_ADDRESS, else a local Ray)",
+    )
     r.add_argument(
         "--print-config",
         action="store_true",

@@ -32,7 +32,7 @@ import torch
 
 from bounds import validate
 
-from .. import io
+from .. import io, sweep
 from ..backend import resolve_device
 
 #: Every experiment, by name, in registration order (the demo runs them in this order).
@@ -421,7 +421,13 @@ def run_directory(
 
 
 def run_experiment(
-    name: str, out: Path | str, overrides: Mapping[str, Any] | None = None, *, progress: bool = True
+    name: str,
+    out: Path | str,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    progress: bool = True,
+    backend: str | sweep.Backend = "local",
+    address: str | None = None,
 ) -> RunRecord:
     """Validate the config, run, and write ``results.json``, CSVs, plots and ``run_info.json``.
 
@@ -431,11 +437,19 @@ def run_experiment(
     version, the git revision of the sources (``None`` outside a git checkout) and whether the
     checkout had uncommitted changes.  Deterministic numbers for a given seed on CPU: the
     provenance and the timings (``run_info.json``) are the only fields that differ between two
-    runs of one config.
+    runs of one config.  ``backend`` (``"local"``, ``"ray"`` or a :class:`simulate.sweep.Backend`)
+    computes the points of a sweep (:func:`simulate.sweep.map_points`); ``address`` is the Ray
+    cluster's ``HOST:PORT``.  The results do not depend on it (it is recorded in
+    ``run_info.json``).
     """
     mod = _get(name)
     config = make_config(mod.config, overrides or {})
     check_output_dir(out)
+    device = resolve_device(config.device)
+    if isinstance(backend, str):
+        backend = sweep.make_backend(backend, address, num_gpus=int(device.type == "cuda"))
+    elif address is not None:
+        raise ValueError("address goes with backend='ray' given by name, not with a Backend")
     folder, occupant, moved = run_directory(out, name, config)
     known = occupant["run"] if occupant is not None else None
     if known is not None and isinstance(known.get("id"), str):
@@ -458,10 +472,10 @@ def run_experiment(
         "config_hash": io.config_key(plain),
     }
     io.write_json(out / RUN_MARKER, {"experiment": name, "config": plain, "run": run})
-    device = resolve_device(config.device)
     torch.manual_seed(config.seed)
     t0 = time.perf_counter()
-    results = mod.run(config, out, progress)
+    with sweep.using(backend):
+        results = mod.run(config, out, progress)
     elapsed = time.perf_counter() - t0
     record = RunRecord(
         {
@@ -479,7 +493,8 @@ def run_experiment(
     record["figures"] = mod.plot(record, out)
     io.write_json(out / "results.json", record)
     io.write_json(
-        out / "run_info.json", {"experiment": name, "seconds": elapsed, "device": str(device)}
+        out / "run_info.json",
+        {"experiment": name, "seconds": elapsed, "device": str(device), "backend": backend.name},
     )
     record.out, record.moved_because = out, moved
     return record
