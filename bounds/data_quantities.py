@@ -264,6 +264,30 @@ def _check_scalars(
         raise ValueError(f"{fn}: Theorem {d.key} needs {', '.join(missing)}")
 
 
+def data_cutoff(key: str) -> Any:
+    """The cutoff (sympy) at which ``from_data``/``from_jacobian`` split for Theorem ``key``.
+
+    ``None`` for A.3 (no split).  From data: ``alpha_0`` of 6.23-6.25, ``alpha sqrt(nK)`` of
+    2.2; from a Jacobian: ``abar`` of 6.21/6.22, ``alpha sqrt(n)`` of 2.3, the raw ``alpha``
+    of 5.3 and the lemmas.
+    """
+    if key == "A.3":
+        return None
+    if key in ("2.2", "2.3"):
+        return F.DEFS[key].cutoff
+    if key in ("6.21", "6.22"):
+        return F.CUTOFF_ARBITRARY
+    if key in _RANDOM_INIT:
+        return F.CUTOFF_RANDOM
+    return F.SYMBOLS["alpha"]
+
+
+def point_names(key: str) -> set[str]:
+    """Inputs of ``from_data``/``from_jacobian`` for ``key`` that need their own split or
+    distance (scalars there, except :data:`GRID_NAMES`)."""
+    return _point_names(F.get(key), data_cutoff(F.get(key).key))
+
+
 def _point_names(d: F.TheoremDef, cutoff: Any) -> set[str]:
     """Inputs the split or the early-stopping distance depend on (see :func:`_check_scalars`)."""
     names = {"Gamma", "n", "C"} | ({str(s) for s in cutoff.free_symbols} if cutoff else set())
@@ -516,7 +540,7 @@ def from_data(
         )
     n_classes = scalars.pop("K", None)
     # B defaults to the activation's bound.
-    cut = None if key == "A.3" else (F.DEFS["2.2"].cutoff if key == "2.2" else F.CUTOFF_RANDOM)
+    cut = data_cutoff(key)
     _check_scalars("from_data", F.DEFS[key], scalars, _FROM_DATA_COMPUTED[key], ("B",), cut)
     scalars = {k_: val for k_, val in scalars.items() if val is not None}
     if not isinstance(activation, str | Activation):
@@ -666,12 +690,7 @@ def from_jacobian(
     if split is not None and not isinstance(split, InfoNuisance):
         raise TypeError(f"split must be an InfoNuisance, got {type(split).__name__}")
     d = F.DEFS[key]
-    if key in ("6.21", "6.22"):
-        cut_expr: Any = F.CUTOFF_ARBITRARY
-    elif key == "2.3":
-        cut_expr = F.DEFS["2.3"].cutoff
-    else:
-        cut_expr = F.SYMBOLS["alpha"]
+    cut_expr: Any = data_cutoff(key)
     _check_scalars("from_jacobian", d, scalars, _FROM_J_COMPUTED, cutoff=cut_expr)
     scalars = {k_: val for k_, val in scalars.items() if val is not None}
     r = v.matrix("r0", r0, ndim=1)
