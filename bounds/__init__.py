@@ -3,10 +3,11 @@
 Oymak, Fabian, Li, Soltanolkotabi, *Generalization Guarantees for Neural Networks via Harnessing
 the Low-rank Structure of the Jacobian*.  Every theorem is a function ``theorem_X_Y(**scalars)``
 returning a :class:`Report` with its conclusions and every hypothesis; ``from_data`` and
-``from_jacobian`` compute the data quantities first.  This package never imports torch.
+``from_jacobian`` compute the data quantities first; ``sweep`` evaluates a theorem over a grid
+as a tidy table (``.plot()``, ``.to_frame()``).  This package never imports torch.
 """
 
-from . import kernels, symbolic
+from . import fractions, kernels, symbolic
 from .data_quantities import (
     DataQuantities,
     class_major,
@@ -17,6 +18,7 @@ from .data_quantities import (
 )
 from .report import Condition, Report
 from .spectral import InfoNuisance, corollary_6_6_bound
+from .sweep import SweepResult, sweep
 from .theorems import (
     evaluate,
     lemma_6_2,
@@ -44,9 +46,11 @@ __all__ = [
     "DataQuantities",
     "InfoNuisance",
     "Report",
+    "SweepResult",
     "class_major",
     "corollary_6_6_bound",
     "evaluate",
+    "fractions",
     "from_data",
     "from_jacobian",
     "kernel_split",
@@ -60,6 +64,7 @@ __all__ = [
     "list_theorems",
     "nu_random_init",
     "spectral_norm",
+    "sweep",
     "symbolic",
     "theorem_2_2",
     "theorem_2_3",
