@@ -479,7 +479,10 @@ class Report:
             lines.append(
                 rf"\texttt{{{latex_escape(name)}}} & {'$' + form + '$' if form else '--'} & ${val}$ \\"
             )
-        lines += [bottom, r"\end{tabular}", "", r"\medskip", ""]
+        lines += [bottom, r"\end{tabular}"]
+        if not self.conditions:  # e.g. Lemma 6.14: nothing to check
+            return "\n".join([*lines, r"\end{table}"])
+        lines += ["", r"\medskip", ""]
         lines += [
             r"\begin{tabular}{llllll}",
             top,
