@@ -424,7 +424,7 @@ def _alpha_grid(
         return np.array([getattr(q, field_) for q in qs]).reshape(alphas.shape)
 
     takes = (*d.inputs, *d.defaults)
-    data = {
+    data: dict[str, Any] = {
         name: np.array([q.as_inputs()[name] for q in qs], dtype=np.float64).reshape(alphas.shape)
         for name in qs[0].as_inputs()
         if name in takes and name not in base and name not in scalars
@@ -446,10 +446,7 @@ def _alpha_grid(
     q0 = qs[0]
     grid_q = replace(
         q0,
-        **{
-            f: stack(f)
-            for f in ("cutoff", "rank", "norm", "info", "nuisance", "pinv", "distance")
-        },
+        **{f: stack(f) for f in ("cutoff", "rank", "norm", "info", "nuisance", "pinv", "distance")},
     )
     return rep, grid_q
 
@@ -578,7 +575,7 @@ def from_data(
                 f"kernel_eigh must be (eigenvalues (n,), eigenvectors (n, n)) of Sigma~(X) with "
                 f"n = {n}; got shapes {lam.shape}, {U.shape}"
             )
-    if np.ndim(scalars.get("alpha")) > 0:
+    if np.ndim(scalars.get("alpha", 0.0)) > 0:
         return _alpha_grid(
             lambda **kw: from_data(
                 key, A, Y, activation=act, degree=degree, kernel_eigh=(lam, U), **kw
@@ -699,7 +696,7 @@ def from_jacobian(
             f"n must divide len(r0) = {r.shape[0]} (r0 is class-major, length n K), got "
             f"n = {int(scalars['n'])}"
         )
-    grid = np.ndim(scalars.get("alpha")) > 0
+    grid = np.ndim(scalars.get("alpha", 0.0)) > 0
     # An alpha grid is split from one decomposition, made at the smallest alpha's cutoff
     # (every cutoff is proportional to alpha), then reused at every value.
     at = {**scalars, "alpha": float(np.min(scalars["alpha"]))} if grid else scalars

@@ -125,8 +125,8 @@ def plot_sweep(
 
     available = [c for c in res.columns if c in _conclusions(res)]
     if y is None:
-        head = res.headline or available[0]
-        quantities = [head, *res.terms] if len(groups) == 1 else [head]
+        main = res.headline or available[0]
+        quantities = [main, *res.terms] if len(groups) == 1 else [main]
     else:
         if isinstance(y, str):
             y = [y]
@@ -158,7 +158,7 @@ def plot_sweep(
                 )
             series.append((label, recs, q))
 
-    handles = []
+    handles: list[Any] = []
     all_y = []
     for j, (label, recs, q) in enumerate(series):
         color, marker = PALETTE[j % len(PALETTE)], MARKERS[j % len(MARKERS)]

@@ -371,6 +371,8 @@ def sweep(
     data_desc = None
     call: Any
     if with_data:
+        assert X is not None and y is not None
+        labels = y
         act = get_activation(activation) if isinstance(activation, str) else activation
         Xa = v.matrix("X", X)
         data_desc = f"X {Xa.shape}, y {np.shape(y)}"
@@ -381,10 +383,11 @@ def sweep(
             opts["kernel_eigh"] = kernel_eigh
 
         def call(**kw: Any) -> Report:
-            return from_data(key, Xa, y, **opts, **kw)
+            return from_data(key, Xa, labels, **opts, **kw)
 
         loop = sorted(set(names) & point_names(key) - set(GRID_NAMES), key=names.index)
     elif with_jac:
+        assert r0 is not None
         r = v.matrix("r0", r0, ndim=1)
         data_desc = f"r0 ({r.shape[0]},)" + (
             f", J {np.shape(J)}" if J is not None else (", gram" if gram is not None else "")
@@ -395,11 +398,11 @@ def sweep(
             # that fails (e.g. J = 0) each point decomposes and reports the problem itself.
             tiny = float(np.sqrt(np.finfo(np.float64).tiny))
             try:
-                base = (
-                    InfoNuisance.from_jacobian(v.matrix("J", J), tiny)
-                    if J is not None
-                    else InfoNuisance.from_gram(v.matrix("gram", gram), tiny)
-                )
+                if J is not None:
+                    base = InfoNuisance.from_jacobian(v.matrix("J", J), tiny)
+                else:
+                    assert gram is not None
+                    base = InfoNuisance.from_gram(v.matrix("gram", gram), tiny)
                 jac = dict(split=base)
             except ValueError:
                 pass

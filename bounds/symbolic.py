@@ -215,7 +215,7 @@ def solve_for(
 
     Examples
     --------
-    >>> s = solve_for("6.24", "n", goal="error", target=0.5, alpha=0.3, Gamma=4, zeta=0.005,
+    >>> s = solve_for("6.24", "n", goal="error", target=0.5, alpha=0.1, Gamma=4, zeta=0.005,
     ...               delta=0.05, k=10**30, K=10, B=1, y_info_fraction=0.99, X_norm_fraction=0.3,
     ...               y_pinv=5)
     >>> bool(s.report.error <= 0.5), s.value > 1000
@@ -243,7 +243,8 @@ def solve_for(
         raise ValueError(f"extremum must be 'min' or 'max', got {extremum!r}")
     ext = extremum or ("max" if unknown == "alpha" else "min")
     values = {k_: val for k_, val in values.items() if val is not None}
-    if unknown == "n" and {"y_info", "y_nuisance"} & set(values) and "n" in d.inputs:
+    tied = {"y_info", "y_nuisance"} <= set(d.inputs)  # y_info^2 + y_nuisance^2 = n
+    if unknown == "n" and tied and {"y_info", "y_nuisance"} & set(values):
         given = sorted({"y_info", "y_nuisance"} & set(values))
         raise ValueError(
             f"solving Theorem {d.key} for n: {' and '.join(given)} are absolute norms, which fix "

@@ -72,7 +72,9 @@ def test_sweep_records_equal_single_calls(data: st.DataObject) -> None:
             assume(False)
     res = bounds.sweep(key, over=over, **fixed)
     assert len(res) == len(singles) == int(np.prod(res.shape))
-    for rec, rep, point in zip(res.records, singles, itertools.product(*over.values()), strict=True):
+    for rec, rep, point in zip(
+        res.records, singles, itertools.product(*over.values()), strict=True
+    ):
         assert tuple(rec[n_] for n_ in names) == point  # C order over the names as given
         _same_report(rec, rep)
     json.loads(res.to_json())  # strict JSON
@@ -179,7 +181,9 @@ def test_sweep_from_jacobian_equals_single_calls(rng) -> None:
     J = rng.standard_normal((12, 30))
     r0 = rng.standard_normal(12)
     sc = dict(delta=0.1, beta=float(np.linalg.norm(J, 2)), eps0=0.0, eps=1e-3)
-    res = bounds.sweep("5.3", over={"alpha": [0.5, 1.0, 2.0], "Gamma": [1.0, 2.5]}, r0=r0, J=J, **sc)
+    res = bounds.sweep(
+        "5.3", over={"alpha": [0.5, 1.0, 2.0], "Gamma": [1.0, 2.5]}, r0=r0, J=J, **sc
+    )
     for rec in res:
         one = bounds.from_jacobian("5.3", r0=r0, J=J, alpha=rec["alpha"], Gamma=rec["Gamma"], **sc)
         _same_report(rec, one)
@@ -266,7 +270,9 @@ def test_plot_has_the_expected_artists() -> None:
     ax2 = Figure().subplots()
     big.plot(ax=ax2)
     filled = [ln for ln in ax2.get_lines() if ln.get_linestyle() == "None" and len(ln.get_xdata())]
-    assert any(ln.get_markerfacecolor() != "none" for ln in filled) == any(r["rigorous"] for r in big)
+    assert any(ln.get_markerfacecolor() != "none" for ln in filled) == any(
+        r["rigorous"] for r in big
+    )
 
 
 def test_plot_with_pyplot_and_several_swept_inputs() -> None:
