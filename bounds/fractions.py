@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _validate as v
+from . import validate as v
 from .formulas import get
 
 __all__ = ["FRACTIONS", "absolute", "fraction_names"]

@@ -36,12 +36,11 @@ import numpy as np
 import sympy as sp
 from numpy.typing import ArrayLike
 
-from . import _validate as v
+from . import validate as v
 from . import fractions as fr
 from .data_quantities import (
-    _FROM_DATA_COMPUTED,
-    _FROM_J_COMPUTED,
     GRID_NAMES,
+    computed_names,
     from_data,
     from_jacobian,
     point_names,
@@ -350,11 +349,7 @@ def sweep(
         raise ValueError("sweep with data needs both X and y")
     if with_jac and r0 is None:
         raise ValueError("sweep with a Jacobian needs r0 (the initial residual)")
-    computed: tuple[str, ...] = ()
-    if with_data:
-        computed = _FROM_DATA_COMPUTED.get(key, ())
-    elif with_jac:
-        computed = _FROM_J_COMPUTED
+    computed = computed_names(key) if with_data or with_jac else ()
     allowed = [
         n_
         for n_ in (*d.inputs, *d.defaults, *fr.fraction_names(key))
@@ -376,10 +371,11 @@ def sweep(
         act = get_activation(activation) if isinstance(activation, str) else activation
         Xa = v.matrix("X", X)
         data_desc = f"X {Xa.shape}, y {np.shape(y)}"
-        if kernel_eigh is None and key != "A.3":
+        on_kernel = d.reference == "kernel"  # else the centres' kernel (2.5, A.3): no split
+        if kernel_eigh is None and on_kernel:
             kernel_eigh = np.linalg.eigh(ntk(v.unit_rows("X", Xa), act, degree))
         opts: dict[str, Any] = dict(activation=act, degree=degree, centers=centers)
-        if key != "A.3":
+        if on_kernel:
             opts["kernel_eigh"] = kernel_eigh
 
         def call(**kw: Any) -> Report:

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from . import _validate as v
 from . import fractions as fr
+from . import validate as v
 from .formulas import DEFS, LATEX_NAMES, SYMBOLS, TheoremDef, get
 from .report import Report
 from .theorems import check_arguments, evaluate
