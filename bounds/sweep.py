@@ -36,8 +36,8 @@ import numpy as np
 import sympy as sp
 from numpy.typing import ArrayLike
 
-from . import validate as v
 from . import fractions as fr
+from . import validate as v
 from .data_quantities import (
     GRID_NAMES,
     computed_names,
