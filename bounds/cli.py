@@ -5,6 +5,16 @@ The ``jacobound`` command (``jacobound.py``) puts these beside the experiment co
 alone.  The help of each theorem (``jacobound bound 6.24 --help``) is generated from its
 :class:`~bounds.formulas.TheoremDef`: the same meaning and range as the docstring of its
 ``theorem_*`` function.
+
+Examples::
+
+    jacobound bound --list
+    jacobound bound 6.24 --alpha 0.3 --Gamma 2 --zeta 0.1 --delta 0.05 --k 4096 --n 1000 \
+        --K 10 --B 1 --X_norm 31.6 --y_info 30 --y_nuisance 10 --y_pinv 5
+    jacobound bound 6.24 ... --alpha 0.1,0.2,0.3          # a grid: comma-separated values
+    jacobound solve 6.24 --for k ...                      # smallest width meeting (6.89)
+    jacobound solve 6.24 --for n --goal error --target 0.5 --y_info_fraction 0.99 \
+        --X_norm_fraction 0.3 ...                         # smallest n with error <= 0.5
 """
 
 from __future__ import annotations
@@ -24,7 +34,8 @@ import sympy as sp
 from . import formulas as F
 from ._generate import range_text
 from ._version import __version__
-from .symbolic import latex, solve_for
+from .fractions import FRACTIONS, fraction_names
+from .symbolic import GAMMA_EFF, latex, solve_for
 from .theorems import evaluate, list_theorems
 
 #: Exit status of a command killed by SIGPIPE (128 + 13), used when stdout is closed early.
@@ -103,12 +114,18 @@ def _description(d: F.TheoremDef, lead: str = "") -> str:
 
 
 def theorem_parser(
-    key: str, *, prog: str, extra: Sequence[str] = (), lead: str = ""
+    key: str,
+    *,
+    prog: str,
+    extra: Sequence[str] = (),
+    more: Sequence[str] = (),
+    lead: str = "",
 ) -> OneLineParser:
     """The parser of theorem ``key``'s inputs, with help generated from its definition.
 
-    ``extra`` are inputs that may be left out (``solve``'s unknown); ``lead`` opens the
-    description.  Each flag shows the input's own placeholder (``--k WIDTH``, ``--K CLASSES``).
+    ``extra`` are inputs that may be left out (``solve``'s unknown); ``more`` are fractions of
+    sqrt(n) that ``solve`` takes (:mod:`bounds.fractions`); ``lead`` opens the description.
+    Each flag shows the input's own placeholder (``--k WIDTH``, ``--K CLASSES``).
     """
     d = F.get(key)
     p = OneLineParser(
@@ -135,26 +152,47 @@ def theorem_parser(
             metavar=F.METAVARS[name],
             help=_input_help(d, name) + _help_text(f"; default {expr}"),
         )
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--markdown", action="store_true", help="print the report as Markdown")
-    p.add_argument("--latex", action="store_true", help="also print the formulas in LaTeX")
+    if more:
+        frac = p.add_argument_group("fractions of sqrt(n), instead of the absolute input (solve)")
+        for name in more:
+            frac.add_argument(
+                f"--{name}",
+                type=_number,
+                default=None,
+                metavar=name.upper(),
+                help=f"sets {FRACTIONS[name]} = {name} * sqrt(n), so that it scales with n",
+            )
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print the result as JSON")
+    fmt.add_argument("--markdown", action="store_true", help="print the result as Markdown")
+    fmt.add_argument("--latex", action="store_true", help="also print the formulas in LaTeX")
     return p
 
 
 def _params(
-    key: str, argv: Sequence[str], extra: Sequence[str] = (), *, prog: str = "jacobound bound"
+    key: str,
+    argv: Sequence[str],
+    extra: Sequence[str] = (),
+    more: Sequence[str] = (),
+    *,
+    prog: str = "jacobound bound",
 ) -> tuple[dict[str, Any], argparse.Namespace]:
     d = F.get(key)
-    p = theorem_parser(key, prog=prog, extra=extra)
+    p = theorem_parser(key, prog=prog, extra=extra, more=more)
     ns = p.parse_args(list(argv))
-    vals = {name: getattr(ns, name) for name in (*d.inputs, *d.defaults)}
+    vals = {name: getattr(ns, name) for name in (*d.inputs, *d.defaults, *more)}
     return {k: val for k, val in vals.items() if val is not None}, ns
 
 
-def _theorem_help(args: argparse.Namespace, lead: str = "") -> int:
-    """``--help`` of a command: the theorem's inputs when one is named, else the command's own."""
+def _theorem_help(args: argparse.Namespace, lead: str = "", more: bool = False) -> int:
+    """``--help`` of a command: the theorem's inputs when one is named, else the command's own.
+
+    ``more``: list the fractions of sqrt(n) the theorem takes (``solve``).
+    """
     if args.theorem:
-        print(theorem_parser(args.theorem, prog=args.help_parser.prog, lead=lead).format_help())
+        fractions = fraction_names(args.theorem) if more else ()
+        parser = theorem_parser(args.theorem, prog=args.help_parser.prog, more=fractions, lead=lead)
+        print(parser.format_help())
     else:
         print(args.help_parser.format_help())
     return 0
@@ -188,29 +226,69 @@ def cmd_bound(args: argparse.Namespace) -> int:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     if args.help:
-        return _theorem_help(args, lead=_SOLVE_LEAD)
+        return _theorem_help(args, lead=_SOLVE_LEAD, more=True)
     if args.theorem is None or args.unknown is None:
         raise ValueError(
             "solve needs a theorem key and --for NAME, the input to solve for (k, n, alpha, ...)"
         )
-    vals, _ = _params(args.theorem, args.params, extra=(args.unknown,), prog=args.help_parser.prog)
+    fractions = fraction_names(args.theorem)
+    # With a fraction, the absolute input it sets is not required (and may not be given).
+    vals, ns = _params(
+        args.theorem,
+        args.params,
+        extra=(args.unknown, *(FRACTIONS[f] for f in fractions)),
+        more=fractions,
+        prog=args.help_parser.prog,
+    )
     vals.pop(args.unknown, None)
-    sol = solve_for(args.theorem, args.unknown, goal=args.goal, extremum=args.extremum, **vals)
+    d = F.get(args.theorem)
+    sol = solve_for(
+        args.theorem,
+        args.unknown,
+        goal=args.goal,
+        target=args.target,
+        extremum=args.extremum,
+        **vals,
+    )
     word = {"min": "smallest", "max": "largest"}[
         args.extremum or ("max" if args.unknown == "alpha" else "min")
     ]
-    print(
-        f"Theorem {F.get(args.theorem).key}: {word} {sol.unknown} with {sol.goal!r} satisfied: "
-        f"{sol.value:.6g}"
-    )
+    what = f"{sol.goal} <= {sol.target:g}" if sol.target is not None else repr(sol.goal)
+    if ns.json:
+        out = {"theorem": d.key, "extremum": word, "inputs": vals, **sol.to_dict()}
+        print(json.dumps(out, indent=2, allow_nan=False, default=_json_default))
+        return 0
+    head = f"Theorem {d.key}: {word} {sol.unknown} with {what} satisfied: {sol.value:.6g}"
+    if ns.markdown:
+        print(f"**{head}**\n")
+        if sol.exact is not None:
+            print(f"closed form of the boundary: ${sol.unknown} = {sol.exact_latex}$")
+            if sol.gamma_effective is not None:
+                print(f"\nwith $\\Gamma_{{\\mathrm{{eff}}}} = {sol.gamma_effective:.6g}$")
+        return 0
+    print(head)
     if sol.exact is not None:
-        print(f"  closed form of the boundary: {sol.unknown} = {sol.exact}")
+        shown = sol.exact_latex if ns.latex else str(sol.exact)
+        print(f"  closed form of the boundary: {sol.unknown} = {shown}")
+        if sol.gamma_effective is not None and GAMMA_EFF in sol.exact.free_symbols:
+            print(
+                f"  with Gamma_eff = Gamma * max(ceil(T)/T, 1) = {sol.gamma_effective:.6g} "
+                "(the Gamma the theorem is evaluated at)"
+            )
+        if sol.exact_value is not None:
+            print(f"  = {sol.exact_value:.6g} at these inputs")
     return 0
 
 
+def _json_default(x: Any) -> Any:
+    if isinstance(x, np.ndarray | np.generic):
+        return x.tolist()
+    raise TypeError(f"not JSON serialisable: {type(x).__name__}")
+
+
 _SOLVE_LEAD = (
-    "jacobound solve KEY --for NAME [--goal GOAL] [--extremum min|max] [inputs]: every input "
-    "but NAME is required."
+    "jacobound solve KEY --for NAME [--goal GOAL [--target T]] [--extremum min|max] [inputs]: "
+    "every input but NAME is required, except those a fraction of sqrt(n) sets."
 )
 
 
@@ -242,7 +320,14 @@ def add_commands(sub: Any) -> None:
     s.add_argument(
         "--goal",
         default="width",
-        help="a hypothesis name (default width), 'rigorous' or 'nonvacuous'",
+        help="a hypothesis name (default width), 'rigorous', 'nonvacuous', or a conclusion "
+        "with --target",
+    )
+    s.add_argument(
+        "--target",
+        type=float,
+        default=None,
+        help="with a conclusion as --goal (e.g. error): the value it must not exceed",
     )
     s.add_argument("--extremum", choices=("min", "max"), default=None)
     s.add_argument("-h", "--help", action="store_true", help="this help, or a theorem's inputs")
