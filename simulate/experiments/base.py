@@ -94,6 +94,10 @@ class Experiment:
         Overrides the demo applies (default: none, i.e. the config's defaults).
     not_tested_at_small : frozenset of str
         Checks whose premise never occurs at the ``small`` sizes (reported "not tested" there).
+    fails_at_small : frozenset of str
+        Checks that fail at the ``small`` sizes because the claim they test is not reproduced
+        there (a negative result, reported as failed, never hidden); the contract tests require
+        exactly these to fail, so a change either way is seen.
     negative_control : mapping or None
         Overrides (on top of ``small``) that remove the structure the experiment's claim rests
         on, e.g. unstructured data; ``None`` when the experiment has none yet.
@@ -111,6 +115,7 @@ class Experiment:
     demo: bool | str = True
     demo_overrides: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     not_tested_at_small: frozenset[str] = frozenset()
+    fails_at_small: frozenset[str] = frozenset()
     negative_control: Mapping[str, Any] | None = None
     control_fails: frozenset[str] = frozenset()
 
