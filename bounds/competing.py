@@ -197,9 +197,7 @@ def arora_2019(
     if eta is not None:
         rhs = lam0 / n**2
         conds.append(
-            Condition(
-                "step_size", float(eta), "<=", rhs, bool(eta <= rhs), "eta <= lambda_0 / n^2"
-            )
+            Condition("step_size", float(eta), "<=", rhs, bool(eta <= rhs), "eta <= lambda_0 / n^2")
         )
     if iterations is not None:
         if eta is None:

@@ -56,7 +56,9 @@ def test_moving_labels_onto_the_top_eigenvector_lowers_the_bound(case, data):
     before = arora_2019(H, y, delta=0.1, K=K)
     after = arora_2019(H, moved, delta=0.1, K=K)
     drop = float(np.sum(C[j] ** 2)) * (1 / lam[j] - 1 / lam[-1])
-    assert after.y_Hinv_y == pytest.approx(before.y_Hinv_y - drop, rel=1e-7, abs=1e-9 * before.y_Hinv_y)
+    assert after.y_Hinv_y == pytest.approx(
+        before.y_Hinv_y - drop, rel=1e-7, abs=1e-9 * before.y_Hinv_y
+    )
     if drop > 1e-6 * before.y_Hinv_y:
         assert after.complexity < before.complexity
     assert after.confidence == before.confidence
@@ -69,7 +71,9 @@ def test_bound_on_the_ntk_is_a_report_with_hypotheses():
     labels = rng.integers(0, 2, 30)
     Y = np.eye(2)[labels]
     H = bounds.kernels.ntk(X)
-    rep = arora_2019(H, bounds.class_major(Y), delta=0.05, K=2, k=64, kappa=1.0, eta=1e-3, iterations=10)
+    rep = arora_2019(
+        H, bounds.class_major(Y), delta=0.05, K=2, k=64, kappa=1.0, eta=1e-3, iterations=10
+    )
     assert rep.informal and not rep.rigorous
     assert {"lambda_0", "labels", "width", "init_scale", "step_size", "iterations"} == {
         c.name for c in rep.conditions
@@ -77,9 +81,7 @@ def test_bound_on_the_ntk_is_a_report_with_hypotheses():
     assert "width" in rep.failing and "init_scale" in rep.failing
     assert rep.error == pytest.approx(rep.complexity + rep.confidence)
     # y^T (I_K ⊗ H)^{-1} y is the sum over classes.
-    per_class = sum(
-        float(Y[:, j] @ np.linalg.solve(H, Y[:, j])) for j in range(2)
-    )
+    per_class = sum(float(Y[:, j] @ np.linalg.solve(H, Y[:, j])) for j in range(2))
     assert rep.y_Hinv_y == pytest.approx(per_class, rel=1e-9)
     assert "Arora" in str(rep)
 

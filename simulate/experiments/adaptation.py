@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ import torch
 import bounds
 
 from .. import io, plots
-from ..backend import resolve_device, to_numpy
+from ..backend import resolve_device
 from ..data import load
 from ..model import ShallowNet, init_random
 from ..spectra import gram_operator, top_eigenpairs
@@ -154,9 +155,7 @@ def jacobian_frobenius(net: ShallowNet, X: torch.Tensor, s: float | None) -> flo
     return float(np.sqrt(sq))
 
 
-def jacobian_change(
-    net: ShallowNet, net0: ShallowNet, X: torch.Tensor, s: float | None
-) -> float:
+def jacobian_change(net: ShallowNet, net0: ShallowNet, X: torch.Tensor, s: float | None) -> float:
     """``||J(net) - J(net0)||_F``, without forming either Jacobian.
 
     Row ``(l, i)`` of ``J_W`` is ``(v_l ⊙ phi'(W x_i)) ⊗ x_i`` (6.28), so the squared norm of
@@ -321,7 +320,9 @@ def one_run(cfg: Config, k: int, nu: float, train_V: bool) -> dict[str, Any]:
         "alignment_final": alignment(GT, y),
         "alignment_held_out_init": alignment(G0, y_held),
         "alignment_held_out_final": alignment(GT, y_held),
-        "W_change": float(torch.linalg.matrix_norm(net.W - net0.W) / torch.linalg.matrix_norm(net0.W)),
+        "W_change": float(
+            torch.linalg.matrix_norm(net.W - net0.W) / torch.linalg.matrix_norm(net0.W)
+        ),
         "train_error": classification_error(net.forward(X), Y),
         "test_error": classification_error(net.forward(Xt), Yt),
     }
@@ -407,7 +408,7 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
         Check.over(
             "J_moves_less_when_wider",
             [len(t) >= 2 for t in trends.values()],
-            [all(b[1] < a[1] for a, b in zip(t, t[1:], strict=False)) for t in trends.values()],
+            [all(b[1] < a[1] for a, b in itertools.pairwise(t)) for t in trends.values()],
             f"nu = {nu_lazy:g}: ||J_T - J_0||/||J_0|| at k = "
             + "; ".join(
                 ("V trained " if tv else "V fixed ") + ", ".join(f"{k}: {c:.3g}" for k, c in t)
@@ -450,7 +451,9 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
         "r": runs[0]["r"],
         "nK": runs[0]["nK"],
         "labels": cfg.labels,
-        "diverged": [f"k={r['k']} nu={r['nu']:g} train_V={r['train_V']}" for r in runs if r["diverged_at"]],
+        "diverged": [
+            f"k={r['k']} nu={r['nu']:g} train_V={r['train_V']}" for r in runs if r["diverged_at"]
+        ],
         "runs": runs,
     }
     table = [
@@ -501,7 +504,9 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
     nus = sorted({r["nu"] for r in runs})
     for i, nu in enumerate(nus):
         for tv in tvs:
-            sel = sorted((r for r in runs if r["nu"] == nu and r["train_V"] == tv), key=lambda r: r["k"])
+            sel = sorted(
+                (r for r in runs if r["nu"] == nu and r["train_V"] == tv), key=lambda r: r["k"]
+            )
             if not sel:
                 continue
             st = plots.style(i)
@@ -554,6 +559,18 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
     return names
 
 
+#: About ten seconds on a 2-core CPU (the contract tests and the demo).
+SMALL: dict[str, Any] = {
+    "n": 50,
+    "n_test": 100,
+    "widths": (16, 1024),
+    "nus": (0.01, 1.0),
+    "train_V": (True,),
+    "steps": 100,
+    "records": 3,
+}
+
+
 register(
     Experiment(
         name="adaptation",
@@ -561,24 +578,8 @@ register(
         config=Config,
         run=run,
         plot=plot,
-        small={
-            "n": 50,
-            "n_test": 100,
-            "widths": (16, 1024),
-            "nus": (0.01, 1.0),
-            "train_V": (True,),
-            "steps": 100,
-            "records": 3,
-        },
-        demo_overrides={
-            "n": 50,
-            "n_test": 100,
-            "widths": (16, 1024),
-            "nus": (0.01, 1.0),
-            "train_V": (True,),
-            "steps": 100,
-            "records": 3,
-        },
+        small=SMALL,
+        demo_overrides=SMALL,
         not_tested_at_small=frozenset({"energy_rises_rich_W_only"}),
         # Table 1's 0.38 -> 0.99 is reproduced nowhere (best rise ~0.09 -> ~0.2).
         fails_at_small=frozenset({"paper_rise_reproduced"}),
