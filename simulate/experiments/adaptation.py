@@ -62,24 +62,40 @@ MAX_HALVINGS = 6
 @dataclasses.dataclass(frozen=True)
 class Config(BaseConfig):
     dataset: str = "digits"
+    """"digits" (scikit-learn's, K = 10) or "mixture" (Definition 2.4 with K, C, d, sigma)."""
     n: int = 100
+    """Training samples n (nK rows of the Jacobian)."""
     n_test: int = 500
+    """Test samples for the test error at T."""
     rank_fraction: float = 0.01
+    """r / (nK): the top-r subspace of J_tau J_tau^T whose label energy is tracked, in (0, 1)."""
     widths: tuple[int, ...] = (16, 64, 256, 1024)
+    """Hidden widths k (laziness grows with k)."""
     nus: tuple[float, ...] = (0.01, 0.1, 1.0)
+    """Output scales nu of V = Rademacher x nu/sqrt(kK) (small nu: rich regime)."""
     train_V: tuple[bool, ...] = (False, True)
+    """Train the first layer only (false), both layers (true), or both settings."""
     steps: int = 400
+    """Gradient-descent iterations T."""
     lr: float = 0.5
+    """Step eta = lr / lambda_1(J_0 J_0^T), in (0, 1]; halved (up to 6 times) where the loss rises."""
     records: int = 4
+    """Iterations at which the top-r eigenvectors are computed: 0 and geometric up to T (>= 2)."""
     labels: str = "true"
+    """"true", or "random" (negative control: labels independent of the inputs)."""
     rise_threshold: float = 0.05
-    #: NTK scaling puts ||J_T - J_0||/||J_0|| at ~ sqrt(n/k): 0.31 at n = 100, k = 1024.
+    """A label-energy rise at least this large counts as a rise, in [0, 1)."""
     lazy_max_move: float = 0.25
-    #: mixture options (used only when dataset = "mixture")
+    """Largest ||J_T - J_0||_F/||J_0||_F of the lazy regime (NTK scaling: ~ sqrt(n/k) = 0.31 at
+    n = 100, k = 1024)."""
     K: int = 3
+    """Classes (mixture only)."""
     C: int = 2
+    """Clusters per class (mixture only)."""
     d: int = 20
+    """Input dimension (mixture only)."""
     sigma: float = 0.5
+    """Noise level (mixture only)."""
 
     def validate(self) -> None:
         super().validate()

@@ -26,6 +26,7 @@ from .dynamics import train_run
 @dataclasses.dataclass(frozen=True)
 class Config(DynamicsConfig):
     corruptions: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
+    """Fractions of training labels switched to a different class, one run each; each in [0, 1]."""
 
 
 def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:

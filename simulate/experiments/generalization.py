@@ -5,7 +5,7 @@ For every ``n`` in ``n_values``, seed and cutoff fraction in ``cutoff_fractions`
 initialised as in Theorem 6.24 (``W_0`` Gaussian, ``V`` Rademacher x ``nu/sqrt(kK)`` with ``nu``
 from (6.67)) and trained by GD with the theorems' step ``eta = 1/(nu^2 B^2 ||X||^2)``.  The
 cutoff is ``alpha_0 = fraction * lambda_1(Sigma(X)^{1/2})``, i.e.
-``alpha = alpha_0 / (B sqrt(sqrt(n) K ||X||))`` (spec §11).  Because
+``alpha = alpha_0 / (B sqrt(sqrt(n) K ||X||))`` (docs/theory.md#cutoffs).  Because
 ``abar^2 = nu^2 alpha_0^2 / K`` (Theorem 6.21's cutoff with ``nu = sqrt(kK) ||V||_inf``), the
 run at 6.24's ``T`` is also 6.21/6.22's.  Each informal theorem is measured at its own ``T``
 (the report's ``iterations``, hidden constant 1, same ``eta``): one GD run continued through the
@@ -64,21 +64,41 @@ LEVEL = 0.95
 @dataclasses.dataclass(frozen=True)
 class Config(BaseConfig):
     dataset: str = "mixture"
+    """"mixture" (Definition 2.4, unit-norm rows) or "digits" (scikit-learn's digits; K, C, d and
+    sigma are then ignored).
+    """
     n_values: tuple[int, ...] = (100, 200, 400, 800, 1600)
+    """Training-set sizes n, one run each (per seed and cutoff fraction)."""
     n_test: int = 2000
+    """Number of test samples for the observed test error."""
     seeds: int = 3
+    """Number of seeds (seed, seed + 1, ...): data, initialisation; t-intervals over them."""
     K: int = 2
+    """Number of classes (mixture only)."""
     C: int = 2
+    """Clusters per class (mixture only)."""
     d: int = 20
+    """Input dimension (mixture only)."""
     sigma: float = 1.5
+    """Noise level of the mixture (mixture only)."""
     k: int = 512
+    """Hidden width of the network."""
     zeta: float = 0.1
+    """Precision zeta of Theorems 6.21-6.25, in (0, 1/2]; it sets nu by (6.67)."""
     Gamma: float = 2.0
+    """Stopping scale Gamma >= 1: the theorems' T iterations."""
     delta: float = 0.05
+    """Failure probability delta of the generalisation bounds, in (0, 1)."""
     cutoff_fractions: tuple[float, ...] = (0.15, 0.4)
+    """Actual cutoffs alpha_0 as fractions of lambda_1(Sigma(X)^{1/2}), one run each; each in (0,
+    1].
+    """
     record_every: int = 50
+    """Record losses and errors every this many steps."""
     calibrate_on: int = 2
+    """Number of smallest n on which the hidden constant of each informal bound is fitted."""
     labels: str = "true"
+    """"true", or "random" (negative control: labels independent of the inputs)."""
 
     def validate(self) -> None:
         super().validate()

@@ -33,16 +33,31 @@ from .common import failing_hypotheses, spectral_norm, status, tensors
 @dataclasses.dataclass(frozen=True)
 class Config(BaseConfig):
     n: int = 12
+    """Number of training samples from the Gaussian mixture."""
     K: int = 2
+    """Number of classes."""
     C: int = 2
+    """Clusters per class in the Gaussian mixture."""
     d: int = 6
+    """Input dimension."""
     k: int = 200_000
+    """Hidden width; large, so that Assumption 2's eps is small enough for (5.13)."""
     sigma: float = 0.1
+    """Noise level of the mixture (x ~ N(mu, sigma^2 I_d / d), rows then renormalised)."""
     nu: float = 1.0
+    """Output-layer scale: V has Rademacher entries times nu / sqrt(k K); beta = nu B ||X||."""
     Gamma: float = 1.0
+    """Stopping scale Gamma >= 1 of Theorem 5.3: T = ceil(Gamma / (eta alpha^2)) steps."""
     cutoff_fraction: float = 0.9
+    """Cutoff alpha of the reference Jacobian J(W_0) as a fraction of its largest singular value,
+    in (0, 1].
+    """
     eta_fraction: float = 1.0
+    """Step size as a fraction of the largest one allowed: eta = eta_fraction / beta^2, in (0, 1].
+
+    """
     eps_checkpoints: int = 10
+    """Number of evenly spaced steps at which ||J(W_tau) - J(W_0)|| is measured to estimate eps."""
 
     def validate(self) -> None:
         super().validate()
