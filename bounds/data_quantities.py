@@ -15,8 +15,8 @@ from typing import Any, Literal, overload
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _validate as v
 from . import formulas as F
+from . import validate as v
 from .kernels import (
     DEFAULT_DEGREE,
     Activation,
@@ -170,19 +170,34 @@ def effective_gamma(key: str, **values: Any) -> float:
     return float(vals["Gamma"]) * float(gamma_factor(T))
 
 
-_RANDOM_INIT = {"6.23", "6.24", "6.25"}
-
-#: Inputs ``from_data`` computes from ``X`` and ``y`` (passing one is an error, not an override).
-_FROM_DATA_COMPUTED: dict[str, tuple[str, ...]] = {
-    **{
-        key: ("n", "K", "X_norm", "y_info", "y_nuisance", "y_pinv", "distance")
-        for key in _RANDOM_INIT
-    },
-    "2.2": ("n", "K", "y_nuisance"),
-    "A.3": ("n", "K", "lambda_M"),
+#: What each reference route computes (``TheoremDef.reference``); the theorem's required inputs
+#: among these come from the data, and passing one is an error, not an override.
+_DATA_NAMES: dict[str, tuple[str, ...]] = {
+    "kernel": ("n", "K", "X_norm", "y_info", "y_nuisance", "y_pinv", "distance"),
+    "centers": ("n", "K", "lambda_M"),
+    "jacobian": ("r0_norm", "r0_info", "r0_nuisance", "r0_pinv", "distance"),
 }
-#: Inputs ``from_jacobian`` computes from ``J``/``gram`` and ``r0``.
-_FROM_J_COMPUTED = ("r0_norm", "r0_info", "r0_nuisance", "r0_pinv", "distance")
+
+
+def _route(key: str, fn: str, references: tuple[str, ...]) -> F.TheoremDef:
+    """The definition of ``key``, refused unless its ``reference`` is one ``fn`` computes."""
+    d = F.get(v.theorem_key(key))
+    if d.reference not in references:
+        covered = [k_ for k_, e in F.DEFS.items() if e.reference in references]
+        other = "from_jacobian" if fn == "from_data" else "from_data"
+        hint = (
+            f"use {other} for {d.key}"
+            if d.reference is not None
+            else f"{d.key} has no reference matrix: call bounds.{d.function_name} directly"
+        )
+        raise ValueError(f"{fn} covers {', '.join(covered)}; {hint}")
+    return d
+
+
+def _computed(d: F.TheoremDef) -> tuple[str, ...]:
+    """Required inputs of ``d`` that its reference route computes from the data."""
+    assert d.reference is not None
+    return tuple(n_ for n_ in _DATA_NAMES[d.reference] if n_ in d.inputs)
 
 
 def _checked_gamma(key: str, **values: Any) -> float:
@@ -210,6 +225,11 @@ def _checked_gamma(key: str, **values: Any) -> float:
     return G
 
 
+#: Inputs of the split that ``from_data``/``from_jacobian`` accept as grids: the one
+#: eigendecomposition is split at each value's cutoff (:meth:`InfoNuisance.with_cutoff`).
+GRID_NAMES = ("alpha",)
+
+
 def _check_scalars(
     fn: str,
     d: F.TheoremDef,
@@ -222,8 +242,10 @@ def _check_scalars(
 
     Each value must lie in its theorem's range; names the data determine are refused.  Inputs
     the data quantities depend on (those of ``cutoff``, and of ``Gamma ceil(T)/T`` at which the
-    distance is computed) must be scalars: each value would need its own split.  The others
-    (``delta``, ``k``, ...) may be grids, as in :func:`bounds.evaluate`.
+    distance is computed) must be scalars: each value would need its own split.  ``alpha`` is
+    the exception: an ``alpha`` grid is split once per value from one decomposition
+    (:data:`GRID_NAMES`).  The others (``delta``, ``k``, ...) may be grids, as in
+    :func:`bounds.evaluate`.
     """
     from .theorems import _validate_input
 
@@ -245,7 +267,7 @@ def _check_scalars(
         if val is None:
             continue
         arr = _validate_input(d, name, val)
-        if arr.ndim and name in point:
+        if arr.ndim and name in point and name not in GRID_NAMES:
             raise ValueError(
                 f"{fn}: {name} must be a scalar (the data quantities depend on it), got shape "
                 f"{arr.shape}; call {fn} once per value"
@@ -256,6 +278,25 @@ def _check_scalars(
     ]
     if missing:
         raise ValueError(f"{fn}: Theorem {d.key} needs {', '.join(missing)}")
+
+
+def data_cutoff(key: str) -> Any:
+    """The cutoff (sympy) at which ``from_data``/``from_jacobian`` split for Theorem ``key``:
+    its ``cutoff`` when its reference is the kernel or a Jacobian, else ``None``."""
+    d = F.get(key)
+    return d.cutoff if d.reference in ("kernel", "jacobian") else None
+
+
+def computed_names(key: str) -> tuple[str, ...]:
+    """Inputs of Theorem ``key`` that ``from_data``/``from_jacobian`` compute from the data."""
+    d = F.get(key)
+    return _computed(d) if d.reference is not None else ()
+
+
+def point_names(key: str) -> set[str]:
+    """Inputs of ``from_data``/``from_jacobian`` for ``key`` that need their own split or
+    distance (scalars there, except :data:`GRID_NAMES`)."""
+    return _point_names(F.get(key), data_cutoff(F.get(key).key))
 
 
 def _point_names(d: F.TheoremDef, cutoff: Any) -> set[str]:
@@ -293,10 +334,12 @@ def _check_cutoff(cutoff: float, lambda_1: float, d: F.TheoremDef, expr: Any, va
     )
 
 
-def _check_centers(centers: Any, n_classes: int, X: np.ndarray, C: Any) -> np.ndarray:
+def _check_centers(
+    centers: Any, n_classes: int, X: np.ndarray, C: Any, key: str = "A.3"
+) -> np.ndarray:
     """``centers`` must be ``K C`` unit-norm rows of the data's dimension."""
     if centers is None:
-        raise ValueError("Theorem A.3 needs centers (the KC x d matrix M of cluster centres)")
+        raise ValueError(f"Theorem {key} needs centers (the KC x d matrix M of cluster centres)")
     M = v.unit_rows("centers", centers)
     if C is not None:
         expected = n_classes * int(v.positive_int("C", C))
@@ -365,6 +408,62 @@ def _require_smooth(rep: Report, act: Activation) -> Report:
     return replace(rep, conditions=(*rep.conditions, cond), notes=(*rep.notes, note))
 
 
+def _alpha_grid(
+    point: Any,
+    key: str,
+    scalars: dict[str, Any],
+    base: dict[str, Any],
+    return_quantities: bool,
+) -> Any:
+    """A report on an ``alpha`` grid: one split per value, from one decomposition.
+
+    ``point(**scalars)`` evaluates one ``alpha`` (reusing the decomposition) and returns
+    ``(report, quantities)``; the data quantities of every point are then passed, as arrays of
+    ``alpha``'s shape, to one :func:`bounds.evaluate` call, so the grid report broadcasts as a
+    report of :func:`bounds.evaluate` does.  Errors name the ``alpha`` value at fault.
+    """
+    alphas = v.as_float("alpha", scalars["alpha"])
+    d = F.get(key)
+    reps, qs = [], []
+    for a in alphas.reshape(-1):
+        try:
+            rep, q = point(**{**scalars, "alpha": float(a)}, return_quantities=True)
+        except ValueError as exc:
+            raise ValueError(f"at alpha={float(a):g} of the alpha grid: {exc}") from None
+        reps.append(rep)
+        qs.append(q)
+
+    def stack(field_: str) -> np.ndarray:
+        return np.array([getattr(q, field_) for q in qs]).reshape(alphas.shape)
+
+    takes = (*d.inputs, *d.defaults)
+    data: dict[str, Any] = {
+        name: np.array([q.as_inputs()[name] for q in qs], dtype=np.float64).reshape(alphas.shape)
+        for name in qs[0].as_inputs()
+        if name in takes and name not in base and name not in scalars
+    }
+    extra = dict(reps[0].inputs)
+    for name in ("lambda_1", "B", "X_norm"):  # the same at every alpha (one spectrum)
+        if name in takes and name not in scalars and name not in data and name in extra:
+            data[name] = float(extra[name])
+    rep = evaluate(key, **base, **data, **scalars)
+    # Rows the data add (a non-smooth activation's hypothesis) and the rank boundary.
+    known = {c.name for c in rep.conditions}
+    more = tuple(c for c in reps[0].conditions if c.name not in known)
+    if more:
+        rep = replace(rep, conditions=(*rep.conditions, *more), notes=reps[0].notes)
+    if any("rank" in r.boundary for r in reps) and "rank" not in rep.boundary:
+        rep = replace(rep, boundary=(*rep.boundary, "rank"))
+    if not return_quantities:
+        return rep
+    q0 = qs[0]
+    grid_q = replace(
+        q0,
+        **{f: stack(f) for f in ("cutoff", "rank", "norm", "info", "nuisance", "pinv", "distance")},
+    )
+    return rep, grid_q
+
+
 @overload
 def from_data(
     theorem: str,
@@ -403,63 +502,74 @@ def from_data(
     return_quantities: bool = False,
     **scalars: Any,
 ) -> Report | tuple[Report, DataQuantities | None]:
-    """Evaluate Theorem 6.23, 6.24, 6.25, 2.2 or A.3 on a dataset.
+    """Evaluate a theorem whose reference is ``Sigma(X)^{1/2}`` or ``Sigma(M)`` on a dataset.
 
     Parameters
     ----------
     theorem : str
-        ``"6.23"``, ``"6.24"``, ``"6.25"``, ``"2.2"`` or ``"A.3"``.
+        A theorem whose ``reference`` is ``"kernel"`` (``"6.23"``, ``"6.24"``, ``"6.25"``,
+        ``"2.2"``) or ``"centers"`` (``"A.3"``, ``"2.5"``).
     X : array_like, shape (n, d)
         Unit-norm inputs (for A.3 rows may deviate from unit norm, docs/theory.md#i14-mixture-unit-norm; they are only used
         through ``||X||``).
-    y : array_like, shape (n, K)
-        One-hot labels.
+    y : array_like, shape (n, K) or (n,)
+        One-hot labels, or integer class labels ``0..K-1`` as scikit-learn takes them (one-hot
+        internally; ``K = max(y) + 1`` unless ``K=`` is given, e.g. when a class is absent).
     activation, degree
         Passed to :func:`bounds.kernels.ntk`; ``B`` defaults to the activation's bound.  A
         non-smooth activation (``Activation.smooth`` false, e.g. ``"relu"``) adds the failing
         hypothesis ``smooth_activation``: the theorems need ``|phi''| <= B``.
     centers : array_like, shape (KC, d), optional
-        Unit-norm cluster centres, required for A.3 (``lambda_M = lambda_min(Sigma(M))``).
+        Unit-norm cluster centres, required for A.3 and 2.5 (``lambda_M =
+        lambda_min(Sigma(M))``).
     kernel_eigh : (ndarray (n,), ndarray (n, n)), optional
         ``numpy.linalg.eigh(bounds.kernels.ntk(X, activation, degree))`` when already computed
         (e.g. to evaluate several theorems on one dataset); otherwise computed here.
     **scalars
         The theorem's user scalars (``alpha``, ``Gamma``, ``zeta``, ``delta``, ``k``, ...).
+        ``alpha`` may be an array: the kernel is decomposed once and split at each value's
+        cutoff, and the report holds one value per ``alpha`` (as :func:`bounds.evaluate` on a
+        grid; other grids, e.g. of ``delta``, must broadcast with it).  ``K`` may be given
+        (see ``y``).
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((40, 5)); X /= np.linalg.norm(X, axis=1, keepdims=True)
-    >>> y = np.eye(2)[rng.integers(0, 2, 40)]
-    >>> rep = from_data("6.24", X, y, alpha=0.05, Gamma=2, zeta=0.05, delta=0.1, k=10**6)
+    >>> labels = rng.integers(0, 2, 40)
+    >>> rep = from_data("6.24", X, labels, alpha=0.05, Gamma=2, zeta=0.05, delta=0.1, k=10**6)
     >>> sorted(rep.conclusions)[:2]
     ['bias', 'confidence']
+    >>> grid = from_data("6.24", X, labels, alpha=[0.02, 0.05], Gamma=2, zeta=0.05, delta=0.1,
+    ...                  k=10**6)
+    >>> grid.error.shape, bool(grid.error[1] == rep.error)
+    ((2,), True)
     """
-    key = F.get(v.theorem_key(theorem)).key
-    if key not in _RANDOM_INIT | {"2.2", "A.3"}:
-        raise ValueError(
-            f"from_data covers 6.23, 6.24, 6.25, 2.2 and A.3; use from_jacobian for {key}"
-        )
+    d = _route(theorem, "from_data", ("kernel", "centers"))
+    key = d.key
+    n_classes = scalars.pop("K", None)
     # B defaults to the activation's bound.
-    cut = None if key == "A.3" else (F.DEFS["2.2"].cutoff if key == "2.2" else F.CUTOFF_RANDOM)
-    _check_scalars("from_data", F.DEFS[key], scalars, _FROM_DATA_COMPUTED[key], ("B",), cut)
+    cut = d.cutoff if d.reference == "kernel" else None
+    _check_scalars("from_data", d, scalars, _computed(d), ("B",), cut)
     scalars = {k_: val for k_, val in scalars.items() if val is not None}
     if not isinstance(activation, str | Activation):
         raise TypeError(
             f"activation must be a name such as 'softplus' or an Activation, got {activation!r}"
         )
     act = get_activation(activation)
-    Y = v.one_hot("y", y)
+    Y = v.label_matrix("y", y, n_classes)
     n, K = Y.shape
-    if key == "A.3":
+    if "B" in d.arguments:
+        scalars.setdefault("B", act.B)
+    if d.reference == "centers":
         A = v.matrix("X", X)
         if A.shape[0] != n:
             raise ValueError(f"X and y must have the same number of rows: {A.shape[0]} vs {n}")
-        M = _check_centers(centers, K, A, scalars.get("C"))
+        M = _check_centers(centers, K, A, scalars.get("C"), key)
         lam_M = _lambda_M(M, act, degree)
-        scalars.setdefault("B", act.B)
-        scalars.setdefault("X_norm", spectral_norm(A))
-        rep = _require_smooth(evaluate("A.3", n=n, K=K, lambda_M=lam_M, **scalars), act)
+        if "X_norm" in d.arguments:
+            scalars.setdefault("X_norm", spectral_norm(A))
+        rep = _require_smooth(evaluate(key, n=n, K=K, lambda_M=lam_M, **scalars), act)
         return (rep, None) if return_quantities else rep
     A = v.unit_rows("X", X)
     if A.shape[0] != n:
@@ -479,43 +589,38 @@ def from_data(
                 f"kernel_eigh must be (eigenvalues (n,), eigenvectors (n, n)) of Sigma~(X) with "
                 f"n = {n}; got shapes {lam.shape}, {U.shape}"
             )
+    if np.ndim(scalars.get("alpha", 0.0)) > 0:
+        return _alpha_grid(
+            lambda **kw: from_data(
+                key, A, Y, activation=act, degree=degree, kernel_eigh=(lam, U), **kw
+            ),
+            key,
+            scalars,
+            {"n": n, "K": K},
+            return_quantities,
+        )
     y_cm = class_major(Y)
     base = {"n": n, "K": K}
-    if key == "2.2":
-        cut_expr, cut_vals = F.DEFS["2.2"].cutoff, {**scalars, **base}
-    else:
-        scalars.setdefault("B", act.B)
-        cut_expr, cut_vals = F.CUTOFF_RANDOM, {**scalars, **base, "X_norm": X_norm}
+    assert d.cutoff is not None
+    cut_expr, cut_vals = d.cutoff, {**scalars, **base, "X_norm": X_norm}
     cutoff = float(evaluate_expression(cut_expr, cut_vals))
     lam_1 = float(np.sqrt(max(float(np.max(lam)), 0.0)))
     if lam_1 > 0:
-        _check_cutoff(cutoff, lam_1, F.DEFS[key], cut_expr, cut_vals)
+        _check_cutoff(cutoff, lam_1, d, cut_expr, cut_vals)
     try:
         split = InfoNuisance.from_eigh(lam, U, cutoff, kron=K)
     except ValueError as exc:
         if kernel_eigh is None:
             raise
         raise ValueError(f"kernel_eigh: {exc}") from None
-    if key == "2.2":
-        q = _quantities(split, y_cm, float(scalars.get("Gamma", 1.0)), "y", X_norm)
-        rep = evaluate("2.2", y_nuisance=q.nuisance, **base, **scalars)
-    else:
+    if "lambda_1" in d.defaults:
         scalars.setdefault("lambda_1", split.lambda_1)
-        G = _checked_gamma(
-            key, **scalars, **base, X_norm=X_norm, y_info=float(split.info_norm(y_cm))
-        )
-        q = _quantities(split, y_cm, G, "y", X_norm)
-        inputs = {
-            name: val
-            for name, val in q.as_inputs().items()
-            if name in (*F.DEFS[key].inputs, *F.DEFS[key].defaults)
-        }
-        rep = evaluate(key, **base, **inputs, **scalars)
+    G = _checked_gamma(key, **scalars, **base, X_norm=X_norm, y_info=float(split.info_norm(y_cm)))
+    q = _quantities(split, y_cm, G, "y", X_norm)
+    inputs = {name: val for name, val in q.as_inputs().items() if name in d.arguments}
+    rep = evaluate(key, **base, **inputs, **scalars)
     rep = _mark_rank_boundary(_require_smooth(rep, act), split)
     return (rep, q) if return_quantities else rep
-
-
-_FROM_J = {"6.21", "6.22", "2.3", "5.3", "L6.19", "L6.20"}
 
 
 @overload
@@ -525,6 +630,7 @@ def from_jacobian(
     r0: ArrayLike,
     J: ArrayLike | None = ...,
     gram: ArrayLike | None = ...,
+    split: InfoNuisance | None = ...,
     return_quantities: Literal[False] = ...,
     **scalars: Any,
 ) -> Report: ...
@@ -535,6 +641,7 @@ def from_jacobian(
     r0: ArrayLike,
     J: ArrayLike | None = ...,
     gram: ArrayLike | None = ...,
+    split: InfoNuisance | None = ...,
     return_quantities: Literal[True],
     **scalars: Any,
 ) -> tuple[Report, DataQuantities]: ...
@@ -544,6 +651,7 @@ def from_jacobian(
     r0: ArrayLike,
     J: ArrayLike | None = None,
     gram: ArrayLike | None = None,
+    split: InfoNuisance | None = None,
     return_quantities: bool = False,
     **scalars: Any,
 ) -> Report | tuple[Report, DataQuantities]:
@@ -559,24 +667,25 @@ def from_jacobian(
         Reference Jacobian (e.g. ``J(W_0)``, class-major rows).
     gram : array_like, shape (nK, nK), optional
         ``J J^T`` instead of ``J``.
+    split : InfoNuisance, optional
+        A split of ``J`` at any cutoff, instead of ``J``/``gram``: its eigenpairs are reused
+        (:meth:`InfoNuisance.with_cutoff`), e.g. to evaluate many inputs on one SVD.
     **scalars
         The theorem's scalars.  For 6.21/6.22 pass ``n`` (``K = len(r0)/n``), ``nu``, ``B``,
         ``X_norm``, ``alpha`` (normalised); for 2.3 ``n`` and ``alpha``; for 5.3 and the lemmas
-        ``alpha`` is the raw cutoff.
+        ``alpha`` is the raw cutoff.  ``alpha`` may be an array: ``J`` is decomposed once and
+        split at each value's cutoff (one report on the grid, as for :func:`from_data`).
     """
-    key = F.get(v.theorem_key(theorem)).key
-    if key not in _FROM_J:
-        raise ValueError(f"from_jacobian covers {sorted(_FROM_J)}; use from_data for {key}")
-    if (J is None) == (gram is None):
-        raise ValueError("pass exactly one of J (Jacobian) or gram (J J^T)")
-    d = F.DEFS[key]
-    if key in ("6.21", "6.22"):
-        cut_expr: Any = F.CUTOFF_ARBITRARY
-    elif key == "2.3":
-        cut_expr = F.DEFS["2.3"].cutoff
-    else:
-        cut_expr = F.SYMBOLS["alpha"]
-    _check_scalars("from_jacobian", d, scalars, _FROM_J_COMPUTED, cutoff=cut_expr)
+    d = _route(theorem, "from_jacobian", ("jacobian",))
+    key = d.key
+    if sum(x is not None for x in (J, gram, split)) != 1:
+        raise ValueError(
+            "pass exactly one of J (Jacobian), gram (J J^T) or split (an InfoNuisance of J)"
+        )
+    if split is not None and not isinstance(split, InfoNuisance):
+        raise TypeError(f"split must be an InfoNuisance, got {type(split).__name__}")
+    cut_expr: Any = d.cutoff
+    _check_scalars("from_jacobian", d, scalars, _DATA_NAMES["jacobian"], cutoff=cut_expr)
     scalars = {k_: val for k_, val in scalars.items() if val is not None}
     r = v.matrix("r0", r0, ndim=1)
     if "n" in scalars and r.shape[0] % int(scalars["n"]):
@@ -584,12 +693,23 @@ def from_jacobian(
             f"n must divide len(r0) = {r.shape[0]} (r0 is class-major, length n K), got "
             f"n = {int(scalars['n'])}"
         )
-    cutoff = float(evaluate_expression(cut_expr, scalars))
+    grid = np.ndim(scalars.get("alpha", 0.0)) > 0
+    # An alpha grid is split from one decomposition, made at the smallest alpha's cutoff
+    # (every cutoff is proportional to alpha), then reused at every value.
+    at = {**scalars, "alpha": float(np.min(scalars["alpha"]))} if grid else scalars
+    cutoff = float(evaluate_expression(cut_expr, at))
     if not (np.isfinite(cutoff) and cutoff > 0):
-        _check_cutoff(cutoff, np.inf, d, cut_expr, scalars)
+        _check_cutoff(cutoff, np.inf, d, cut_expr, at)
     if cutoff * cutoff < np.finfo(np.float64).tiny:
-        _check_cutoff(cutoff, np.inf, d, cut_expr, scalars)
-    if J is not None:
+        _check_cutoff(cutoff, np.inf, d, cut_expr, at)
+    if split is not None:
+        if split.dim != r.shape[0]:
+            raise ValueError(
+                f"split must act on vectors of length len(r0) = {r.shape[0]}, got {split.dim}"
+            )
+        _check_cutoff(cutoff, split.lambda_1, d, cut_expr, at)
+        split = split.with_cutoff(cutoff)
+    elif J is not None:
         Jm = v.matrix("J", J)
         if Jm.shape[0] != r.shape[0]:
             raise ValueError(f"J must have len(r0) = {r.shape[0]} rows, got shape {Jm.shape}")
@@ -597,7 +717,7 @@ def from_jacobian(
             split = InfoNuisance.from_jacobian(Jm, cutoff)
         except ValueError:
             # Only on failure: say which inputs put the cutoff above ||J|| (an extra SVD).
-            _check_cutoff(cutoff, float(np.linalg.norm(Jm, 2)), d, cut_expr, scalars)
+            _check_cutoff(cutoff, float(np.linalg.norm(Jm, 2)), d, cut_expr, at)
             raise
     else:
         assert gram is not None
@@ -609,8 +729,17 @@ def from_jacobian(
         except ValueError as exc:
             lam_top = float(np.linalg.eigvalsh((Gm + Gm.T) / 2)[-1])
             if lam_top > 0 and np.allclose(Gm, Gm.T, rtol=1e-10, atol=1e-12 * np.abs(Gm).max()):
-                _check_cutoff(cutoff, float(np.sqrt(lam_top)), d, cut_expr, scalars)
+                _check_cutoff(cutoff, float(np.sqrt(lam_top)), d, cut_expr, at)
             raise ValueError(f"gram: {exc}") from None
+    if grid:
+        base_split = split
+        return _alpha_grid(
+            lambda **kw: from_jacobian(key, r0=r, split=base_split, **kw),
+            key,
+            scalars,
+            {},
+            return_quantities,
+        )
     if "lambda_1" in d.defaults:
         scalars.setdefault("lambda_1", split.lambda_1)
     base = dict(scalars)

@@ -40,7 +40,7 @@ import torch
 
 import bounds
 
-from .. import io, plots
+from .. import plots, sweep
 from ..backend import resolve_device
 from ..data import load
 from ..model import ShallowNet, init_random
@@ -345,18 +345,17 @@ def one_run(cfg: Config, k: int, nu: float, train_V: bool) -> dict[str, Any]:
 
 
 def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
-    runs = []
-    for train_V in cfg.train_V:
-        for nu in cfg.nus:
-            for k in cfg.widths:
-                runs.append(
-                    io.cached_run(
-                        out,
-                        f"k{k}_nu{nu:g}_V{int(train_V)}",
-                        {**dataclasses.asdict(cfg), "k": k, "nu": nu, "tv": train_V},
-                        functools.partial(one_run, cfg, k, nu, train_V),
-                    )
-                )
+    points = [
+        sweep.Point(
+            f"k{k}_nu{nu:g}_V{int(train_V)}",
+            {**dataclasses.asdict(cfg), "k": k, "nu": nu, "tv": train_V},
+            functools.partial(one_run, cfg, k, nu, train_V),
+        )
+        for train_V in cfg.train_V
+        for nu in cfg.nus
+        for k in cfg.widths
+    ]
+    runs = sweep.map_points(out, points)
     ok = [r for r in runs if r["diverged_at"] is None]
     best = max(ok, key=lambda r: r["energy_final"] - r["energy_init"], default=None)
     nu_rich, nu_lazy, k_lazy = min(cfg.nus), max(cfg.nus), max(cfg.widths)
@@ -511,9 +510,26 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     }
 
 
+def _caption(fig: Any, res: dict[str, Any]) -> None:
+    cfg, r0 = res["config"], res["summary"]["runs"][0]
+    plots.add_caption(
+        fig,
+        res,
+        dataset=plots.dataset_label(res),
+        n=cfg["n"],
+        k=cfg["widths"],
+        alpha=f"top r = {r0['r']} of nK = {r0['nK']}",
+        ν=cfg["nus"],
+        T=cfg["steps"],
+        η=f"{cfg['lr']:g}/λ₁(J₀J₀ᵀ)",
+        labels=cfg["labels"],
+    )
+
+
+@plots.styled
 def plot(res: dict[str, Any], out: Path) -> list[str]:
+    """Energy, Jacobian change and alignment against k; the energy through training."""
     runs = res["summary"]["runs"]
-    cfg = res["config"]
     tvs = sorted({bool(r["train_V"]) for r in runs})
     fig, axes = plots.new_figure(ncols=3, width=3.6, height=3.2)
     ax_e, ax_j, ax_a = axes
@@ -554,11 +570,7 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
     ax_a.set_xlabel(r"width $k$")
     ax_a.set_ylabel(r"$y^T\mathcal{J}\mathcal{J}^Ty/(\|\mathcal{J}\mathcal{J}^T\|_F\|y\|^2)$")
     ax_a.set_title("x: at init; line: at T", fontsize=7)
-    fig.suptitle(
-        f"{cfg['dataset']}, n={cfg['n']}, nK={r0['nK']}, r={r0['r']}, T={cfg['steps']}, "
-        f"eta={cfg['lr']:g}/lambda_1(J_0J_0^T), labels: {cfg['labels']}",
-        fontsize=8,
-    )
+    _caption(fig, res)
     names = plots.save(fig, out, "adaptation")
     # Energy through training for every run.
     fig, axes = plots.new_figure(ncols=len(tvs), width=4.2, height=3.2)
@@ -571,6 +583,7 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
         ax.set_ylabel(r"label energy on top-$r$ subspace of $\mathcal{J}_\tau$")
         ax.set_title("V trained" if tv else "V fixed", fontsize=8)
         ax.legend(fontsize=5, ncol=2)
+    _caption(fig, res)
     names += plots.save(fig, out, "adaptation_energy")
     return names
 

@@ -29,7 +29,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import io
+from bounds import validate
+
+from .. import io, sweep
 from ..backend import resolve_device
 
 #: Every experiment, by name, in registration order (the demo runs them in this order).
@@ -103,16 +105,20 @@ def field_docs(cls: type) -> dict[str, str]:
 
 def positive(cfg: Any, *names: str, integer: bool = False) -> None:
     """Check that each named field is positive (and an integer when asked)."""
+    check = validate.count if integer else validate.positive_number
     for name in names:
         val = getattr(cfg, name)
         vals = val if isinstance(val, tuple) else (val,)
         if not vals:
             raise ValueError(f"{name} must not be empty, got {val!r}")
         for x in vals:
-            ok = isinstance(x, int) if integer else isinstance(x, int | float)
-            if not ok or isinstance(x, bool) or not np.isfinite(x) or x <= 0:
+            try:
+                check(name, x)
+            except ValueError:
                 kind = "positive integer" if integer else "positive number"
-                raise ValueError(f"{name} must be a {kind} (or a tuple of them), got {val!r}")
+                raise ValueError(
+                    f"{name} must be a {kind} (or a tuple of them), got {val!r}"
+                ) from None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -303,11 +309,20 @@ def check_output_dir(out: Path | str) -> Path:
 
 
 def run_experiment(
-    name: str, out: Path | str, overrides: Mapping[str, Any] | None = None, *, progress: bool = True
+    name: str,
+    out: Path | str,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    progress: bool = True,
+    backend: str | sweep.Backend = "local",
+    address: str | None = None,
 ) -> dict[str, Any]:
     """Validate the config, run, and write ``results.json``, CSVs, plots and ``run_info.json``.
 
     Deterministic numbers for a given seed on CPU: timings go to ``run_info.json`` only.
+    ``backend`` (``"local"``, ``"ray"`` or a :class:`simulate.sweep.Backend`) computes the
+    points of a sweep (:func:`simulate.sweep.map_points`); ``address`` is the Ray cluster's
+    ``HOST:PORT``.  The results do not depend on it (it is recorded in ``run_info.json``).
     """
     if name not in REGISTRY:
         raise ValueError(f"unknown experiment {name!r}; known: {', '.join(sorted(REGISTRY))}")
@@ -318,9 +333,14 @@ def run_experiment(
     out.mkdir(parents=True, exist_ok=True)
     io.remove_stale_temps(out)  # a killed write's leftovers (runs/ is cleaned by cached_run)
     device = resolve_device(config.device)
+    if isinstance(backend, str):
+        backend = sweep.make_backend(backend, address, num_gpus=int(device.type == "cuda"))
+    elif address is not None:
+        raise ValueError("address goes with backend='ray' given by name, not with a Backend")
     torch.manual_seed(config.seed)
     t0 = time.perf_counter()
-    results = mod.run(config, out, progress)
+    with sweep.using(backend):
+        results = mod.run(config, out, progress)
     elapsed = time.perf_counter() - t0
     record = {
         "experiment": name,
@@ -335,6 +355,7 @@ def run_experiment(
     record["figures"] = mod.plot(record, out)
     io.write_json(out / "results.json", record)
     io.write_json(
-        out / "run_info.json", {"experiment": name, "seconds": elapsed, "device": str(device)}
+        out / "run_info.json",
+        {"experiment": name, "seconds": elapsed, "device": str(device), "backend": backend.name},
     )
     return record

@@ -43,7 +43,7 @@ from scipy import stats
 import bounds
 from bounds.competing import IllConditioned, arora_2019
 
-from .. import io, plots
+from .. import plots, sweep
 from ..backend import to_numpy
 from ..data import Dataset
 from ..model import init_random, nu_for_random_init
@@ -59,6 +59,15 @@ CALIBRATED = ("2.2", "2.3", "2.5", "Arora")
 TERMS = ("bias", "variance", "precision", "confidence", "optimization", "complexity")
 #: Two-sided level of the t-intervals over seeds and of the Wilson intervals per run.
 LEVEL = 0.95
+
+
+def cutoff_label(frac: float) -> str:
+    """A sweep's cutoff as the table rows, the CSV and the figure files name it.
+
+    ``alpha0=0.15lambda1`` is ``alpha_0 = 0.15 lambda_1(Sigma(X)^{1/2})``: one curve over ``n``
+    holds one fraction, while ``alpha`` itself changes with ``n`` (the table gives both).
+    """
+    return f"alpha0={frac:g}lambda1"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -407,15 +416,16 @@ def calibrate(cfg: Config, runs: list[dict[str, Any]], frac: float) -> dict[str,
 
 
 def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
-    runs = []
-    for s in range(cfg.seeds):
-        seed = cfg.seed + s
-        for n in cfg.n_values:
-            run_cfg = {**dataclasses.asdict(cfg), "n": n, "run_seed": seed}
-            res = io.cached_run(
-                out, f"n{n}_s{seed}", run_cfg, functools.partial(one_run, cfg, n, seed, progress)
-            )
-            runs += res["fractions"]
+    points = [
+        sweep.Point(
+            f"n{n}_s{cfg.seed + s}",
+            {**dataclasses.asdict(cfg), "n": n, "run_seed": cfg.seed + s},
+            functools.partial(one_run, cfg, n, cfg.seed + s, progress),
+        )
+        for s in range(cfg.seeds)
+        for n in cfg.n_values
+    ]
+    runs = [f for res in sweep.map_points(out, points) for f in res["fractions"]]
     cal = {f"{frac:g}": calibrate(cfg, runs, frac) for frac in cfg.cutoff_fractions}
     first_seed = [r for r in runs if r["seed"] == cfg.seed]
     pvo = []
@@ -424,7 +434,8 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
             pvo.append(
                 {
                     "quantity": f"test error at T={p['T_run']}, Thm {thm}, n={r['n']}, "
-                    f"alpha={r['alpha']:.3g}, seed {r['seed']}",
+                    f"alpha={r['alpha']:.3g} ({cutoff_label(r['cutoff_fraction'])}), "
+                    f"seed {r['seed']}",
                     "predicted": p["error"],
                     "observed": p["observed"]["test_error"],
                     "status": p["status"],
@@ -485,7 +496,7 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
             cols[f"vacuous_{thm}"] = [int(r["predicted"][thm]["vacuous"]) for r in sel]
             cols[f"rigorous_{thm}"] = [int(r["predicted"][thm]["rigorous"]) for r in sel]
             cols[f"observed_{thm}"] = [r["predicted"][thm]["observed"]["test_error"] for r in sel]
-        curves[f"generalization_f{frac:g}"] = cols
+        curves[f"generalization_{cutoff_label(frac)}"] = cols
     # Where a bound is rigorous the measured error must lie below it; a premise that holds in
     # no case leaves the check "not tested" (at small widths no hypothesis set is met).
     # 6.21/6.22 speak of their own T: a case only where it equals the T the run trained for.
@@ -566,16 +577,28 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     }
 
 
-def _caption(res: dict[str, Any], frac: str) -> str:
+def _caption(fig: Any, res: dict[str, Any], ns: list[int], fkey: str) -> None:
     c = res["config"]
-    return (
-        f"{c['dataset']} K={c['K']} sigma={c['sigma']:g}, k={c['k']}, zeta={c['zeta']:g}, "
-        f"Gamma={c['Gamma']:g}, delta={c['delta']:g}, alpha_0={frac} lambda_1, "
-        f"{c['seeds']} seeds, n_test={c['n_test']}, labels {c['labels']}"
+    plots.add_caption(
+        fig,
+        res,
+        dataset=plots.dataset_label(res),
+        n=ns,
+        k=c["k"],
+        alpha=f"α₀ = {fkey} λ₁(Σ(X)^½)",
+        Γ=c["Gamma"],
+        ζ=c["zeta"],
+        δ=c["delta"],
+        seeds=c["seeds"],
+        n_test=c["n_test"],
+        labels=c["labels"],
     )
 
 
+@plots.styled
 def plot(res: dict[str, Any], out: Path) -> list[str]:
+    """Per cutoff: bounds, measured error and calibrated predictions; calibration errors;
+    the terms of each bound and the training-loss bounds against the measured loss."""
     names: list[str] = []
     runs = res["summary"]["runs"]
     for fkey, per in res["summary"]["calibration"].items():
@@ -634,8 +657,8 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
         axc.set_xlabel(r"training samples $n$ (shaded: fit)")
         axc.set_ylabel("calibration error: predicted / measured")
         axc.legend(fontsize=6)
-        fig.suptitle(_caption(res, fkey), fontsize=7)
-        names += plots.save(fig, out, f"generalization_f{fkey}")
+        _caption(fig, res, ns, fkey)
+        names += plots.save(fig, out, f"generalization_{cutoff_label(frac)}")
         names += _plot_terms(res, sel, ns, fkey, out)
     return names
 
@@ -666,8 +689,8 @@ def _plot_terms(
     ax.set_title(r"training loss $\frac{1}{2}\|f(W_T)-y\|^2$ (x: measured)", fontsize=7)
     ax.set_xlabel(r"$n$")
     ax.legend(fontsize=5)
-    fig.suptitle("terms of each bound (mean over seeds); " + _caption(res, fkey), fontsize=7)
-    return plots.save(fig, out, f"generalization_terms_f{fkey}")
+    _caption(fig, res, ns, fkey)
+    return plots.save(fig, out, f"generalization_terms_{cutoff_label(float(fkey))}")
 
 
 #: A few seconds on a 2-core CPU (the contract tests and the demo).

@@ -77,7 +77,7 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     ds = gaussian_mixture(cfg.n, 1, K=cfg.K, C=cfg.C, d=cfg.d, sigma=cfg.sigma, seed=cfg.seed)
     X, Y, _, _ = tensors(ds, cfg.device)
     net0 = init_random(cfg.k, cfg.d, cfg.K, cfg.nu, cfg.seed + 1, device=cfg.device)
-    beta = cfg.nu * 1.0 * spectral_norm(ds.X_train)  # Lemma 6.10 with B = 1 (softplus)
+    beta = cfg.nu * net0.act.B * spectral_norm(ds.X_train)  # Lemma 6.10: beta = nu B ||X||
     split0 = jacobian_split(net0, X, info_rank=1)
     alpha = cfg.cutoff_fraction * split0.lambda_1
     split = split0.with_cutoff(alpha)
@@ -223,17 +223,29 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     }
 
 
+@plots.styled
 def plot(res: dict[str, Any], out: Path) -> list[str]:
     c = res["curves"]["tracking"]
-    fig, (a, b) = plots.new_figure(2)
+    cfg = res["config"]
+    s = res["summary"]
+    fig, (a, b) = plots.new_figure(2, width=3.6)
     me = max(1, len(c["step"]) // 12)
     a.plot(c["step"], c["residual_norm"], label=r"$\|r_\tau\|$", **plots.style(0, me))
     a.plot(
         c["step"], c["linearized_residual_norm"], label=r"$\|\tilde r_\tau\|$", **plots.style(1, me)
     )
+    # The training residual at T has its own bound, (5.16).
+    a.plot(
+        [c["step"][-1]],
+        [s["final_residual_bound_5_16"]],
+        label=r"(5.16) bound on $\|r_T\|$",
+        linestyle="none",
+        **{k: v for k, v in plots.style(2).items() if k != "linestyle"},
+    )
     a.set_xlabel(r"iteration $\tau$")
-    a.set_ylabel("residual norm")
-    a.legend()
+    a.set_ylabel(r"training residual $\|r_\tau\|$")
+    a.set_title("(a) training residual", fontsize=8)
+    plots.legend(a)
     # r_0 = r~_0 by construction: the gap starts at tau = 1.
     b.semilogy(
         c["step"][1:],
@@ -242,16 +254,27 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
         **plots.style(0, me),
     )
     b.semilogy(
-        c["step"], c["bound"], label=r"$3\delta\alpha\|r_0\|/(5\beta)$", **plots.style(1, me)
+        c["step"], c["bound"], label=r"(5.14) $3\delta\alpha\|r_0\|/(5\beta)$", **plots.style(3, me)
     )
-    s = res["summary"]
     b.set_title(
-        f"hypotheses {'hold' if s['hypotheses_hold'] else 'fail'}: "
+        f"(b) hypotheses {'hold' if s['hypotheses_hold'] else 'fail'}: "
         rf"$\delta^*={s['delta_star']:.3g}$",
         fontsize=8,
     )
     b.set_xlabel(r"iteration $\tau$")
-    b.legend()
+    plots.legend(b)
+    plots.integer_ticks(a.xaxis)
+    plots.integer_ticks(b.xaxis)
+    plots.add_caption(
+        fig,
+        res,
+        dataset=plots.dataset_label(res, "mixture"),
+        n=cfg["n"],
+        k=cfg["k"],
+        alpha=f"{cfg['cutoff_fraction']:g} λ₁(J(W_0)) = {s['alpha']:.4g}",
+        Γ=cfg["Gamma"],
+        T=s["T"],
+    )
     return plots.save(fig, out, "tracking")
 
 
