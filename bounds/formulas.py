@@ -977,11 +977,14 @@ _register(
         inputs=_names("alpha Gamma k n K y_nuisance"),
         cutoff=alpha * sp.sqrt(n * K),
         iterations=Gamma / alpha**2,
-        conclusions={
-            "error": y_nuisance / sp.sqrt(n) + e_G + Gamma / (alpha * sp.sqrt(n)),
-            "train_residual": _train_2_2,
-            "train_loss": half * _train_2_2**2,
-        },
+        conclusions=_error_bound(
+            {
+                "bias": y_nuisance / sp.sqrt(n),
+                "variance": Gamma / (alpha * sp.sqrt(n)),
+                "optimization": e_G,
+            },
+            _train_2_2,
+        ),
         conditions=(
             _gamma(),
             _cond(
@@ -1007,11 +1010,14 @@ _register(
         inputs=_names("alpha Gamma k n r0_norm r0_nuisance"),
         cutoff=alpha * sp.sqrt(n),
         iterations=Gamma / alpha**2,
-        conclusions={
-            "error": r0_nuisance / sp.sqrt(n) + e_G + Gamma / (alpha * sp.sqrt(n)),
-            "train_residual": _train_2_3,
-            "train_loss": half * _train_2_3**2,
-        },
+        conclusions=_error_bound(
+            {
+                "bias": r0_nuisance / sp.sqrt(n),
+                "variance": Gamma / (alpha * sp.sqrt(n)),
+                "optimization": e_G,
+            },
+            _train_2_3,
+        ),
         conditions=(
             _gamma(),
             _cond("width", k, ">=", Gamma**4 / alpha**8, "k ≳ Gamma^4/alpha^8"),
@@ -1032,7 +1038,11 @@ _register(
         inputs=_names("Gamma k n K C lambda_M sigma"),
         cutoff=CUTOFF_MIXTURE,
         iterations=2 * Gamma * K**2 * C / lambda_M,
-        conclusions={"error": Gamma * sp.sqrt(K**2 * C / (n * lambda_M))},
+        # One term: the variance of A.3 (its bias vanishes for sigma ≲ K/n, R41).
+        conclusions={
+            "error": Gamma * sp.sqrt(K**2 * C / (n * lambda_M)),
+            "variance": Gamma * sp.sqrt(K**2 * C / (n * lambda_M)),
+        },
         conditions=(
             _gamma(),
             _cond("sigma", sigma, "<=", K / n, f"sigma ≲ K/n ({see('r41-sigma-k-over-n')})"),
@@ -1073,6 +1083,9 @@ _register(
             + 2 * e_G,
             "bias": sp.sqrt(sigma * sp.sqrt(sp.log(n)) * B**2 * K * C / lambda_M),
             "variance": Gamma * B * K * sp.sqrt(C) / sp.sqrt(n * lambda_M),
+            "precision": zeta,
+            "confidence": sp.sqrt(sp.log(2 / delta) / n),
+            "optimization": 2 * e_G,
         },
         conditions=(
             _gamma(),

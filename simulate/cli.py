@@ -169,13 +169,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"[{time.perf_counter() - t:6.1f} s] {name:<15} checks: {summary_line(checks)}"
             f"  -> {res.out}"
         )
+    # A check the experiment lists in ``fails_at_small`` is a negative result known at the
+    # small and demo sizes (the claim is not reproduced there): printed as failed, marked
+    # known, and not an error of the demo.  Any other failure is (exit status 3).
+    known = {(name, c) for name in exps.demo_names() for c in exps.REGISTRY[name].fails_at_small}
     for name, c in everything:
         if not c.passed:
-            print(f"  {name}: {c.name} {c.label}" + (f" — {c.detail}" if c.detail else ""))
+            tag = " (known negative result)" if (name, c.name) in known else ""
+            print(f"  {name}: {c.name} {c.label}{tag}" + (f" — {c.detail}" if c.detail else ""))
     path = write_report(out)
     print(f"\nchecks: {summary_line(c for _, c in everything)}")
     print(f"report: {path}   (total {time.perf_counter() - t0:.0f} s)")
-    return 3 if any(c.failed for _, c in everything) else 0
+    return 3 if any(c.failed and (n, c.name) not in known for n, c in everything) else 0
 
 
 def _interruptible(cmd: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:

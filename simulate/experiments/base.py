@@ -146,6 +146,12 @@ class Experiment:
         Overrides the demo applies (default: none, i.e. the config's defaults).
     not_tested_at_small : frozenset of str
         Checks whose premise never occurs at the ``small`` sizes (reported "not tested" there).
+    fails_at_small : frozenset of str
+        Checks that fail at the ``small`` sizes because the claim they test is not reproduced
+        there (a negative result, reported as failed, never hidden); the contract tests require
+        exactly these to fail, so a change either way is seen.  ``demo_overrides`` must then
+        be the ``small`` sizes, where the list is known to hold: ``jacobound demo`` prints these
+        failures as known negative results and exits 0 on them alone.
     negative_control : mapping or None
         Overrides (on top of ``small``) that remove the structure the experiment's claim rests
         on, e.g. unstructured data; ``None`` when the experiment has none yet.
@@ -163,6 +169,7 @@ class Experiment:
     demo: bool | str = True
     demo_overrides: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     not_tested_at_small: frozenset[str] = frozenset()
+    fails_at_small: frozenset[str] = frozenset()
     negative_control: Mapping[str, Any] | None = None
     control_fails: frozenset[str] = frozenset()
 
@@ -180,6 +187,12 @@ class Experiment:
             raise ValueError(
                 f"experiment {self.name}: a negative_control needs the checks it must fail "
                 "(control_fails), and control_fails needs a negative_control"
+            )
+        demo_sizes = {k: v for k, v in self.demo_overrides.items() if k != "device"}
+        if self.fails_at_small and self.in_demo and demo_sizes != dict(self.small):
+            raise ValueError(
+                f"experiment {self.name}: fails_at_small is known at the small sizes only, so "
+                "demo_overrides must equal small"
             )
         for what, keys in (
             ("small", self.small),

@@ -180,6 +180,11 @@ def one_run(cfg: Config, n: int, progress: bool) -> dict[str, Any]:
         "status_2_5": status(rep25),
         "failing_A3": failing_hypotheses(rep),
         "failing_2_5": failing_hypotheses(rep25),
+        "terms_A3": {
+            t: float(rep.conclusions[t])
+            for t in ("bias", "variance", "precision", "confidence", "optimization")
+            if t in rep.conclusions
+        },
     }
 
 
@@ -254,7 +259,7 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
 def plot(res: dict[str, Any], out: Path) -> list[str]:
     c = res["curves"]["mixture"]
     cfg = res["config"]
-    fig, (ax,) = plots.new_figure(width=3.8)
+    fig, (ax, ax_t) = plots.new_figure(ncols=2, width=3.8)
     ax.loglog(
         c["n"],
         np.maximum(c["observed_test_error"], 1e-3),
@@ -274,6 +279,21 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
     lm = runs[0]["lambda_M"]
     ax.set_title(rf"$\lambda_M = {lm:.3g}$ (informal bounds: hidden constants 1)", fontsize=8)
     plots.legend(ax)
+    # The terms of A.3's bound against n (constants 1).
+    terms = runs[0].get("terms_A3", {})
+    for i, t in enumerate(terms):
+        ax_t.loglog(c["n"], [max(r["terms_A3"][t], 1e-12) for r in runs], label=t, **plots.style(i))
+    ax_t.set_xlabel(r"training samples $n$")
+    ax_t.set_ylabel("term of the Thm A.3 bound")
+    ax_t.set_title(
+        "failing hypotheses: "
+        + (
+            ", ".join(sorted({h.split(":")[0] for r in runs for h in r.get("failing_A3", [])}))
+            or "none"
+        ),
+        fontsize=6,
+    )
+    plots.legend(ax_t)
     plots.add_caption(
         fig,
         res,
