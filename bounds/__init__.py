@@ -18,6 +18,8 @@ from .data_quantities import (
 from .report import Condition, Report
 from .spectral import InfoNuisance, corollary_6_6_bound
 from .theorems import (
+    assumption_2_eps,
+    delta_star_5_3,
     evaluate,
     lemma_6_2,
     lemma_6_13,
@@ -37,6 +39,7 @@ from .theorems import (
     theorem_6_24,
     theorem_6_25,
     theorem_a_3,
+    width_5_3,
 )
 
 __all__ = [
@@ -44,8 +47,10 @@ __all__ = [
     "DataQuantities",
     "InfoNuisance",
     "Report",
+    "assumption_2_eps",
     "class_major",
     "corollary_6_6_bound",
+    "delta_star_5_3",
     "evaluate",
     "from_data",
     "from_jacobian",
@@ -71,4 +76,5 @@ __all__ = [
     "theorem_6_24",
     "theorem_6_25",
     "theorem_a_3",
+    "width_5_3",
 ]

@@ -62,9 +62,7 @@ class Config(BaseConfig):
         positive(self, "n", "d", "r", "steps", "mc_samples", integer=True)
         positive(self, "eta_fraction")
         if not (np.isfinite(self.w_star_norm) and self.w_star_norm >= 0):
-            raise ValueError(
-                f"w_star_norm must be >= 0 (0: sqrt(n)), got {self.w_star_norm!r}"
-            )
+            raise ValueError(f"w_star_norm must be >= 0 (0: sqrt(n)), got {self.w_star_norm!r}")
         if not self.r <= self.n <= self.d:
             raise ValueError(f"need r <= n <= d, got r={self.r}, n={self.n}, d={self.d}")
         if self.eta_fraction > 1:

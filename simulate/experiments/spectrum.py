@@ -180,17 +180,14 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
         "ratio_expected": expected,
         "gap_at_K2C": stats[ns[0]]["gap"],
         "energy_top_K2C": stats[ns[0]]["energy"],
-        "by_n": {
-            str(n): {**stats[n], "energy_excess": excess[n], "reference": ref[n]} for n in ns
-        },
+        "by_n": {str(n): {**stats[n], "energy_excess": excess[n], "reference": ref[n]} for n in ns},
         "method": {str(n): methods[n] for n in ns},
     }
     energy_ok = [stats[n]["energy"] >= ENERGY_MIN and excess[n] >= ENERGY_EXCESS_MIN for n in ns]
     # The gap needs s_(K2C+1), the bulk ratio s_(K2C+2) too: without them a size has no case.
     has_gap = [np.isfinite(stats[n]["bulk_ratio"]) and np.isfinite(ref[n]["gap"]) for n in ns]
     gap_ok = [
-        bool(h)
-        and stats[n]["gap"] >= GAP_FACTOR * max(stats[n]["bulk_ratio"], ref[n]["gap"])
+        bool(h) and stats[n]["gap"] >= GAP_FACTOR * max(stats[n]["bulk_ratio"], ref[n]["gap"])
         for n, h in zip(ns, has_gap, strict=True)
     ]
     fmt = "; ".join
