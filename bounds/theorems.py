@@ -429,7 +429,7 @@ def assumption_2_eps(
 
     Lemma 6.10 (unit-norm rows, ``|phi'|, |phi''| <= B``, ``||V||_inf <= nu/sqrt(kK)``):
     ``||J(W) - J(W0)|| <= (nu B ||X|| / sqrt(k)) ||W - W0||_F``.  Assumption 2 asks for
-    ``||J(W) - J(W0)|| <= eps/2`` whenever ``||W - W0||_F <= R`` (spec R6), so
+    ``||J(W) - J(W0)|| <= eps/2`` whenever ``||W - W0||_F <= R`` (the eps/2 reading of Assumption 2), so
     ``eps = 2 R nu B ||X|| / sqrt(k)`` holds rigorously, for every ``W`` in the ball, not only
     along one gradient-descent path.
 
