@@ -1,10 +1,10 @@
 """From data to the quantities the theorems read, and theorem reports straight from data.
 
 ``from_data("6.24", X, y, alpha=..., Gamma=..., ...)`` computes ``Sigma(X)`` (Definition 2.1),
-its eigendecomposition, the cutoff of the theorem (spec §11), ``||X||``, ``||Pi_I(y)||``,
+its eigendecomposition, the cutoff of the theorem (docs/theory.md#cutoffs), ``||X||``, ``||Pi_I(y)||``,
 ``||Pi_N(y)||``, ``||J_I^+ y||`` and ``D_{alpha_0,Gamma}(y)``, and returns the report.
 ``from_jacobian("6.22", J=..., r0=..., ...)`` does the same from a Jacobian (or its Gram matrix)
-and an initial residual.  All vectors are class-major (spec §1.2).
+and an initial residual.  All vectors are class-major (docs/theory.md#class-major).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from .kernels import (
     lambda_min_centers,
     ntk,
 )
+from .references import see
 from .report import Condition, Report
 from .spectral import InfoNuisance
 from .theorems import evaluate, evaluate_expression, gamma_factor
@@ -346,7 +347,7 @@ def _lambda_M(M: np.ndarray, act: Activation, degree: int) -> float:
 def _require_smooth(rep: Report, act: Activation) -> Report:
     """Add the failing hypothesis ``|phi''| <= B`` for a non-smooth activation (e.g. ReLU).
 
-    Every theorem assumes ``|phi'|, |phi''| <= B`` (spec §0.2); the formulas read only ``B``,
+    Every theorem assumes ``|phi'|, |phi''| <= B`` (docs/theory.md#activation); the formulas read only ``B``,
     so without this hypothesis a ReLU report would come out rigorous.  Smooth activations get
     no extra row (their reports are unchanged).
     """
@@ -358,7 +359,7 @@ def _require_smooth(rep: Report, act: Activation) -> Report:
         ">=",
         1.0,
         np.asarray(False),
-        f"phi'' exists with |phi''| <= B (spec §0.2): 1 if so, 0 if not; {act.name}'s phi' jumps",
+        f"phi'' exists with |phi''| <= B ({see('activation')}): 1 if so, 0 if not; {act.name}'s phi' jumps",
     )
     note = f"{act.name} is not covered by the theorems (phi'' unbounded): never rigorous."
     return replace(rep, conditions=(*rep.conditions, cond), notes=(*rep.notes, note))
@@ -409,7 +410,7 @@ def from_data(
     theorem : str
         ``"6.23"``, ``"6.24"``, ``"6.25"``, ``"2.2"`` or ``"A.3"``.
     X : array_like, shape (n, d)
-        Unit-norm inputs (for A.3 rows may deviate from unit norm, spec I-14; they are only used
+        Unit-norm inputs (for A.3 rows may deviate from unit norm, docs/theory.md#i14-mixture-unit-norm; they are only used
         through ``||X||``).
     y : array_like, shape (n, K)
         One-hot labels.

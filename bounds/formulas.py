@@ -2,9 +2,9 @@
 
 Numeric evaluation (:mod:`bounds.theorems`) is generated from these expressions with
 ``sympy.lambdify``, and the symbolic API (:mod:`bounds.symbolic`) returns them as they are, so a
-formula is written exactly once.  Constants and exponents follow ``shared/spec/theorems.md``;
-each definition cites its equation numbers and the spec's reading notes (R..) and resolved
-inconsistencies (I-..).
+formula is written exactly once.  Constants, exponents and normalisations are those of the
+theory page (docs/theory.md); each definition cites its equation numbers, and the reading notes and
+resolved inconsistencies it relies on by their anchors there (:func:`bounds.references.see`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sympy as sp
+
+from .references import see
 
 # ---------------------------------------------------------------------------- symbols
 _POSITIVE = (
@@ -108,9 +110,9 @@ STEP_SHALLOW = 1 / BETA_SHALLOW**2
 #: (nu B ||X|| / sqrt(k))-Lipschitz in ||W||_F, so Assumption 2 holds on the ball of radius R
 #: with eps = 2 R nu B ||X|| / sqrt(k).
 LIPSCHITZ_SHALLOW = BETA_SHALLOW / sp.sqrt(k)
-#: Cutoff of Theorems 6.21/6.22 on J(W_0) (spec I-1c, R21).
+#: Cutoff of Theorems 6.21/6.22 on J(W_0) (docs/theory.md#r21-cutoff-arbitrary).
 CUTOFF_ARBITRARY = nu * B * alpha * sp.sqrt(sp.sqrt(n) * X)
-#: Cutoff of Theorems 6.23-6.25 on Sigma(X)^{1/2} (spec I-1b, R26).
+#: Cutoff of Theorems 6.23-6.25 on Sigma(X)^{1/2} (docs/theory.md#r26-cutoff-random).
 CUTOFF_RANDOM = alpha * B * sp.sqrt(sp.sqrt(n) * K * X)
 #: Cutoff of Theorem A.3 / 2.5 on Sigma(X)^{1/2}: alpha_0^2 = n lambda_M / (2KC).
 CUTOFF_MIXTURE = sp.sqrt(n * lambda_M / (2 * K * C))
@@ -125,7 +127,7 @@ WIDTH_6_89 = (
     * sp.log(n)
     / (c**4 * zeta**4 * CUTOFF_RANDOM**8)
 )
-#: Confidence term of Lemma 6.16 as used by Theorems 6.21, 6.22, 6.24 (spec I-11).
+#: Confidence term of Lemma 6.16 as used by Theorems 6.21, 6.22, 6.24 (docs/theory.md#i11-confidence-constant).
 CONFIDENCE = 5 * sp.sqrt(sp.log(2 / delta) / n)
 
 
@@ -159,7 +161,7 @@ class TheoremDef:
     ``inputs`` are required keyword arguments; ``defaults`` are optional ones with their default
     expression; ``derived`` are fixed by the theorem (e.g. ``nu`` by (6.67)) and may not be
     given.  ``iterations`` is the real ``T``; for formal statements the evaluation uses
-    ``ceil(T)`` and replaces ``Gamma`` by ``Gamma * ceil(T) / T`` (spec §0.2).
+    ``ceil(T)`` and replaces ``Gamma`` by ``Gamma * ceil(T) / T`` (docs/theory.md#iterations).
     """
 
     key: str
@@ -288,14 +290,14 @@ _register(
         vacuous_threshold=r0_norm,
         notes=(
             "alpha is the raw cutoff on the singular values of the reference Jacobian J.",
-            "eps must bound ||J(theta) - J(theta_0)|| <= eps/2 on the ball of radius R (I-8).",
+            f"eps must bound ||J(theta) - J(theta_0)|| <= eps/2 on the ball of radius R ({see('i8-radius')}).",
             "The first constant of (5.14) is 0.6 as printed; the corrected proof gives 0.68 "
-            "(I-7), still below delta alpha/beta.",
+            f"({see('i7-proof-slip-5-3')}), still below delta alpha/beta.",
         ),
     )
 )
 
-# Lemma 6.13 (concentration of J J^T at initialisation); sqrt(log n) deviation (I-3, R15).
+# Lemma 6.13 (concentration of J J^T at initialisation); sqrt(log n) deviation (docs/theory.md#r15-sqrt-log-n).
 _register(
     TheoremDef(
         key="L6.13",
@@ -319,7 +321,9 @@ _register(
         ),
         ranges={"delta": (0.0, float("inf"), True, False)},
         probability=1 - n ** (-100),
-        notes=("deviation uses sqrt(log n) (spec I-3); V has entries +-nu (variance nu^2).",),
+        notes=(
+            f"deviation uses sqrt(log n) ({see('r15-sqrt-log-n')}); V has entries +-nu (variance nu^2).",
+        ),
     )
 )
 
@@ -360,7 +364,7 @@ _register(
         vacuous_key="error",
         notes=(
             "train_loss is L(V,W) = (1/n) sum_i ||y_i - f(x_i)||^2; R is sqrt(k) times the "
-            "row-wise radius (R17).",
+            f"row-wise radius ({see('r17-row-radius')}).",
         ),
     )
 )
@@ -480,7 +484,7 @@ _register(
 # Theorems 6.21 / 6.22 (arbitrary initialisation).
 _abar = CUTOFF_ARBITRARY
 _arb_conditions = (
-    _cond("zeta", zeta, "<=", half, "precision zeta <= 1/2 (spec I-2)"),
+    _cond("zeta", zeta, "<=", half, f"precision zeta <= 1/2 ({see('i2-zeta-range')})"),
     _gamma(),
     _cond(
         "width",
@@ -525,7 +529,9 @@ _register(
             W_frobenius=2 * (r0_pinv + Gamma / _abar * r0_nuisance),
             W_rows=_W_ROWS_ARBITRARY,
         ),
-        notes=("Cutoff abar = nu B alpha (sqrt(n) ||X||)^{1/2} on J(W0) (spec R21).",),
+        notes=(
+            f"Cutoff abar = nu B alpha (sqrt(n) ||X||)^{{1/2}} on J(W0) ({see('r21-cutoff-arbitrary')}).",
+        ),
         **_arb_common,
     )
 )
@@ -561,7 +567,13 @@ _rand_derived = {"nu": NU_RANDOM_INIT}
 _rand_defaults = {"eta": STEP_SHALLOW, "lambda_1": B * X, "c": y_info / sp.sqrt(n)}
 _rand_iter = Gamma * K / (eta * nu**2 * _a0**2)
 _rand_conditions_head = (
-    _cond("zeta_c", zeta, "<=", c / 2, "zeta <= c/2 (proof of 6.23, spec R29/R35)"),
+    _cond(
+        "zeta_c",
+        zeta,
+        "<=",
+        c / 2,
+        f"zeta <= c/2 (proof of 6.23; {see('r29-zeta-at-most-c-half')})",
+    ),
     _gamma(),
 )
 _rand_conditions_tail = (
@@ -614,9 +626,9 @@ _register(
         vacuous_key="train_residual",
         vacuous_threshold=sp.sqrt(n),
         notes=(
-            "Spaces of Sigma(X)^{1/2} at cutoff alpha_0 = alpha B sqrt(sqrt(n) K ||X||) (R26); "
+            f"Spaces of Sigma(X)^{{1/2}} at cutoff alpha_0 = alpha B sqrt(sqrt(n) K ||X||) ({see('r26-cutoff-random')}); "
             "distance = D_{alpha_0,Gamma}(y).",
-            "Probability includes Lemma 6.13's n^-100 (spec I-10).",
+            f"Probability includes Lemma 6.13's n^-100 ({see('i10-failure-probability')}).",
         ),
         **_rand_common,
     )
@@ -655,8 +667,8 @@ _register(
         conclusions=_error_bound(_terms_6_24, _train_6_69),
         **_rand_generalization,
         notes=(
-            "Width (6.87) is the ≳ form of (6.89); the explicit (6.89) is checked (R31).",
-            "The precision and confidence terms are additive (R32).",
+            f"Width (6.87) is the ≳ form of (6.89); the explicit (6.89) is checked ({see('r31-width-6-87')}).",
+            f"The precision and confidence terms are additive ({see('r32-additive-terms')}).",
         ),
         **_rand_common,
     )
@@ -677,7 +689,7 @@ _register(
         **_rand_generalization,
         notes=(
             "distance = D_{alpha_0,Gamma}(y) on Sigma(X)^{1/2} (Definition 6.1).",
-            "Confidence constant 10 as printed (5 also valid, I-11).",
+            f"Confidence constant 10 as printed (5 also valid, {see('i11-confidence-constant')}).",
         ),
         **_rand_common,
     )
@@ -706,7 +718,10 @@ _register(
             ),
         ),
         vacuous_key="error",
-        notes=(_INFORMAL_NOTE, "Cutoff alpha sqrt(nK) on Sigma(X)^{1/2} (R36)."),
+        notes=(
+            _INFORMAL_NOTE,
+            f"Cutoff alpha sqrt(nK) on Sigma(X)^{{1/2}} ({see('r36-cutoff-2-2')}).",
+        ),
     )
 )
 _train_2_3 = r0_nuisance + e_G * sp.sqrt(n)
@@ -729,7 +744,7 @@ _register(
             _cond("r0_norm", r0_norm, "<=", sp.sqrt(n), "||r0|| ≲ sqrt(n)"),
         ),
         vacuous_key="error",
-        notes=(_INFORMAL_NOTE, "Cutoff alpha sqrt(n) on J(W0) (R25)."),
+        notes=(_INFORMAL_NOTE, f"Cutoff alpha sqrt(n) on J(W0) ({see('r25-cutoff-2-3')})."),
     )
 )
 _register(
@@ -743,7 +758,7 @@ _register(
         conclusions={"error": Gamma * sp.sqrt(K**2 * C / (n * lambda_M))},
         conditions=(
             _gamma(),
-            _cond("sigma", sigma, "<=", K / n, "sigma ≲ K/n (R41)"),
+            _cond("sigma", sigma, "<=", K / n, f"sigma ≲ K/n ({see('r41-sigma-k-over-n')})"),
             _cond(
                 "width",
                 k,
@@ -753,7 +768,10 @@ _register(
             ),
         ),
         vacuous_key="error",
-        notes=(_INFORMAL_NOTE, "T drops A.3's factor 1/(eta nu^2 n) (spec I-18)."),
+        notes=(
+            _INFORMAL_NOTE,
+            f"T drops A.3's factor 1/(eta nu^2 n) ({see('i18-iterations-2-5')}).",
+        ),
     )
 )
 _register(
@@ -799,7 +817,7 @@ _register(
         notes=(
             _INFORMAL_NOTE,
             "Cutoff alpha_0 = sqrt(n lambda_M/(2KC)) on Sigma(X)^{1/2}.",
-            "Inputs from Definition 2.4 with sigma > 0 are not unit norm (spec I-14).",
+            f"Inputs from Definition 2.4 with sigma > 0 are not unit norm ({see('i14-mixture-unit-norm')}).",
             "Probability 1 - n e^{-d/2} - KC e^{-n/(8KC)} - (2K)^{-100} - delta.",
         ),
     )

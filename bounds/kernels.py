@@ -5,7 +5,7 @@ For inputs ``X`` (n x d) and ``w ~ N(0, I_d)`` the single-output kernel is
     Sigma~(X) = (X X^T) ⊙ E_w[phi'(X w) phi'(X w)^T]          (n x n)
 
 and the multiclass kernel (M-NTK) is ``Sigma(X) = I_K ⊗ Sigma~(X)`` (nK x nK, class-major,
-spec §1.2).  Entry (i, j) of the expectation is the 2-D Gaussian integral
+docs/theory.md#class-major).  Entry (i, j) of the expectation is the 2-D Gaussian integral
 ``E[phi'(u) phi'(v)]`` with ``(u, v)`` of covariance ``[[|x_i|^2, <x_i,x_j>], [., |x_j|^2]]``.
 
 Method and error
@@ -95,7 +95,7 @@ class Activation:
     phi, dphi, ddphi : callable
         Vectorised ``phi``, ``phi'`` and ``phi''`` on float64 arrays (``ddphi`` may be None).
     B : float
-        Bound with ``|phi(0)|, |phi'(z)|, |phi''(z)| <= B`` for all ``z`` (spec §0.2).
+        Bound with ``|phi(0)|, |phi'(z)|, |phi''(z)| <= B`` for all ``z`` (docs/theory.md#activation).
     smooth : bool
         Whether ``phi''`` is bounded, i.e. the theorems cover this activation (ReLU: no).
     dual : callable, optional

@@ -139,7 +139,7 @@ class Report:
     conditions : tuple of Condition
         Every hypothesis with both sides and whether it holds.
     cutoff : float or ndarray
-        The actual spectral cutoff (spec §11), on the matrix named in ``notes``.
+        The actual spectral cutoff (docs/theory.md#cutoffs), on the matrix named in ``notes``.
     step_size : float or ndarray or None
         The learning rate ``eta`` used (the largest the theorem allows unless given).
     iterations : float or ndarray

@@ -1,7 +1,7 @@
 """Information / nuisance split of a reference Jacobian (Definitions 1.1, 5.2 and 6.1).
 
 The split is held as eigenpairs ``(lambda_s^2, u_s)`` of the Gram matrix ``J J^T`` in
-**class-major** ordering (spec §1.2), together with the cutoff ``alpha``.  Everything the
+**class-major** ordering (docs/theory.md#class-major), together with the cutoff ``alpha``.  Everything the
 theorems read off the split is a method: ``||Pi_I v||``, ``||Pi_N v||``, ``||J_I^dagger v||``,
 the early-stopping value ``B_{alpha,Gamma}(v)`` and distance ``D_{alpha,Gamma}(v)``
 (Definition 6.1, eq. 6.1), and the linearised residual of Lemma 6.5 (eq. 6.5).
@@ -36,7 +36,7 @@ FULL_BASIS_MAX = 20_000
 #: A singular value at least ``cutoff * (1 - RANK_RTOL)`` counts as information.  A cutoff taken
 #: from a singular value ``s`` is compared with ``sqrt(s^2)`` (the split stores squares), which
 #: differs from ``s`` by an ulp or two (2e-16 relative): ``InfoNuisance.from_jacobian(J, s).rank``
-#: must count ``s`` (spec R3).  1e-12 is 5000x above that round-off.
+#: must count ``s`` (docs/theory.md#r3-cutoff-counts-as-information).  1e-12 is 5000x above that round-off.
 RANK_RTOL = 1e-12
 
 
@@ -54,7 +54,7 @@ class InfoNuisance:
         Orthonormal eigenvectors ``u_s`` (columns), matching ``eigenvalues``.
     cutoff : float
         The cutoff ``alpha`` on singular values (Definition 1.1); ``0 < alpha <= lambda_1``.
-        A singular value equal to the cutoff counts as information (spec R3), within
+        A singular value equal to the cutoff counts as information (docs/theory.md#r3-cutoff-counts-as-information), within
         :data:`RANK_RTOL`; :attr:`rank_at_boundary` says when one is that close.
     kron : int
         Multiplicity ``K`` of the identity factor ``I_K (x) (.)``; vectors are class-major, i.e.
@@ -116,7 +116,7 @@ class InfoNuisance:
         object.__setattr__(self, "tail_bound", tail)
         object.__setattr__(self, "kron", kron)
         # Compare singular values (not their squares), with RANK_RTOL for the ulp of sqrt(s^2),
-        # so that a cutoff equal to a singular value counts that direction as information (R3).
+        # so that a cutoff equal to a singular value counts that direction as information (docs/theory.md#r3-cutoff-counts-as-information).
         object.__setattr__(
             self, "_rank", int(np.count_nonzero(np.sqrt(lam) >= cutoff * (1 - RANK_RTOL)))
         )

@@ -7,7 +7,7 @@ are keyword-only, scalars or numpy arrays that broadcast together (evaluate a bo
 Iterations.  The paper's ``T`` is real.  Formal statements run ``m`` = :func:`whole_steps` of
 ``T`` (the ceiling, except that a ``T`` within ``ITERATION_RTOL`` of a whole number counts as
 that number) and are evaluated at ``Gamma_eff = Gamma * max(m / T, 1)`` (so
-``m = Gamma_eff / (eta cutoff^2)`` exactly, spec §0.2, unless ``T`` was up to 1e-9 above ``m``;
+``m = Gamma_eff / (eta cutoff^2)`` exactly (docs/theory.md#iterations), unless ``T`` was up to 1e-9 above ``m``;
 see :func:`gamma_factor`); ``Gamma_eff`` is reported in ``inputs``.
 """
 
@@ -134,6 +134,8 @@ def whole_steps(T: ArrayLike) -> tuple[Any, Any]:
     ``BOUNDARY_RTOL / 10`` of such a switch (there a 1e-13 change of the inputs may change
     ``m``; it moves ``T`` by at most ~1e-12).
 
+    Examples
+    --------
     >>> [float(whole_steps(t)[0]) for t in (1.0000000000000002, 1.5, 0.3)]
     [1.0, 2.0, 1.0]
     """
@@ -495,7 +497,7 @@ def width_5_3(
     The data quantities (``alpha``, ``r0``, ...) are held fixed at their values, although they
     move a little with the width of the network they come from.  Lemma 6.19's width (6.45) is the
     same condition on the smaller radius ``R' = 2(D_{alpha,Gamma} + delta Gamma ||r0||/alpha)``
-    of its proof (spec I-8).
+    of its proof (docs/theory.md#i8-radius).
 
     Examples
     --------
@@ -570,7 +572,7 @@ def lemma_6_13(*, k: Num, n: Num, K: Num, B: Num, X_norm: Num, nu: Num, delta: N
     """Lemma 6.13: ``||J J^T - E[J J^T]|| <= 30 K sqrt(k) nu^2 B^2 ||X||^2 sqrt(log n)`` w.p. 1-n^-100.
 
     ``normalized_deviation`` bounds ``||J J^T/(k nu^2) - Sigma(X)||``; the ``width`` hypothesis
-    ``k >= 1000 K^2 B^4 ||X||^4 log n / delta^2`` makes it at most ``delta`` (spec I-3).
+    ``k >= 1000 K^2 B^4 ||X||^4 log n / delta^2`` makes it at most ``delta`` (docs/theory.md#r15-sqrt-log-n).
     """
     return evaluate("L6.13", **locals())
 
@@ -667,7 +669,7 @@ def theorem_6_21(
 ) -> Report:
     """Theorem 6.21: generalisation from an arbitrary initialisation (eqs. 6.58 and the error bound).
 
-    Spaces of ``J(W0)`` at the cutoff ``abar = nu B alpha (sqrt(n) ||X||)^{1/2}`` (spec R21);
+    Spaces of ``J(W0)`` at the cutoff ``abar = nu B alpha (sqrt(n) ||X||)^{1/2}`` (docs/theory.md#r21-cutoff-arbitrary);
     ``r0_nuisance = ||Pi_N(r0)||``, ``r0_pinv = ||J_I^+ r0||``.  ``C_r`` defaults to
     ``||r0||/sqrt(n)``; ``lambda_1`` (top singular value of J(W0)) to ``nu B ||X||``.
     """

@@ -2,7 +2,7 @@
 Section 5.1, and real data shipped in a package (scikit-learn's digits).
 
 Every classification dataset is a :class:`Dataset` with one-hot labels, separate train and test
-sets, and (unless asked otherwise) unit-norm rows, as the theorems assume (spec I-14).  All
+sets, and (unless asked otherwise) unit-norm rows, as the theorems assume (docs/theory.md#i14-mixture-unit-norm).  All
 randomness comes from ``numpy.random.default_rng(seed)``.
 """
 
@@ -102,7 +102,7 @@ def gaussian_mixture(
 ) -> Dataset:
     """Definition 2.4: ``KC`` clusters, uniform assignment, ``x ~ N(mu, sigma^2 I_d / d)``, label ``e_l``.
 
-    ``normalize=True`` rescales every input to unit norm (the theorems' assumption, spec I-14);
+    ``normalize=True`` rescales every input to unit norm (the theorems' assumption, docs/theory.md#i14-mixture-unit-norm);
     the centres stay unit-norm either way.  ``meta`` holds ``centers`` (KC x d) and the cluster
     ids of train and test points.
     """
@@ -174,7 +174,7 @@ def corrupt_labels(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarra
 class LinearModel:
     """Section 5.1: ``X = Xbar + Z``, ``y = Xbar w* + z``, ``Xbar = U S V^T`` of rank ``r``.
 
-    ``Z`` has i.i.d. N(0, sigma_x^2/n) entries and ``z`` i.i.d. N(0, sigma_y^2/n) (spec R42).
+    ``Z`` has i.i.d. N(0, sigma_x^2/n) entries and ``z`` i.i.d. N(0, sigma_y^2/n) (docs/theory.md#r42-noise-variances).
     """
 
     X: np.ndarray

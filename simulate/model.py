@@ -1,6 +1,6 @@
 """The one-hidden-layer network x -> V phi(W x) of eq. (1.1) with closed-form Jacobian operations.
 
-With ``D = phi'(X W^T)`` (n x k) and class-major vectors (spec §1.2):
+With ``D = phi'(X W^T)`` (n x k) and class-major vectors (docs/theory.md#class-major):
 
 * ``J dW``  (6.27): class ``l``, sample ``i``: ``sum_s V[l,s] D[i,s] <dW_s, x_i>``
   = ``((D ⊙ (X dW^T)) V^T)^T``;

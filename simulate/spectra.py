@@ -11,8 +11,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -78,7 +80,10 @@ class TopEigen:
 
     ``residuals`` are recomputed from products by the exact operator (``apply``), never
     estimated.  ``matvecs`` counts products by ``apply``, ``fast_matvecs`` those by
-    ``fast_apply``.
+    ``fast_apply``.  ``seconds`` says where the wall time went: ``"products"`` and
+    ``"fast_products"`` (the operators), ``"orthogonalisation"`` (projections against the basis
+    and the new block's QR) and ``"rayleigh_ritz"`` (the small eigenproblems, Ritz vectors,
+    restarts and residuals).  It is for benchmarks only: timings never enter a result file.
     """
 
     eigenvalues: np.ndarray
@@ -87,6 +92,27 @@ class TopEigen:
     iterations: int
     matvecs: int
     fast_matvecs: int = 0
+    seconds: dict[str, float] = field(default_factory=dict, compare=False)
+
+
+class _Clock:
+    """Wall time per part of an eigensolver run (synchronising CUDA so GPU work is counted)."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def part(self, name: str) -> Iterator[None]:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            if self.device.type == "cuda":
+                torch.cuda.synchronize(self.device)
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t
 
 
 @dataclass
@@ -220,13 +246,15 @@ def top_eigenpairs(
     gen = torch.Generator(device="cpu").manual_seed(seed)
     Q = torch.linalg.qr(torch.randn(dim, b, generator=gen, dtype=dtype))[0].T.to(dev)
     counts = {"exact": 0, "fast": 0}
+    clock = _Clock(dev)
 
     def counted(
         fn: Callable[[torch.Tensor], torch.Tensor], key: str
     ) -> Callable[..., torch.Tensor]:
         def rows(Q: torch.Tensor) -> torch.Tensor:
             counts[key] += Q.shape[0]
-            return fn(Q.T).T
+            with clock.part("products" if key == "exact" else "fast_products"):
+                return fn(Q.T).T
 
         return rows
 
@@ -244,13 +272,14 @@ def top_eigenpairs(
             keep,
             max_restarts,
             gen,
+            clock,
             confirm=False,
         )
         restarts += n_fast
         Q = torch.linalg.qr(Y.T)[0].T  # top r + b Ritz vectors: the first block of the exact run
         kry.reset()
     n_exact, theta, Y, _, res = _lanczos(
-        counted(apply, "exact"), kry, Q, r, r, tol, mb, keep, max_restarts - restarts, gen
+        counted(apply, "exact"), kry, Q, r, r, tol, mb, keep, max_restarts - restarts, gen, clock
     )
     # AY is an exact linear combination of computed products (also after restarts), so these
     # residuals are true ones up to round-off.
@@ -261,6 +290,7 @@ def top_eigenpairs(
         restarts + n_exact,
         counts["exact"],
         counts["fast"],
+        clock.seconds,
     )
 
 
@@ -275,6 +305,7 @@ def _lanczos(
     keep: int,
     max_restarts: int,
     gen: torch.Generator,
+    clock: _Clock,
     confirm: bool = True,
 ) -> tuple[int, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Block Lanczos from the rows ``Q`` on an empty ``kry`` until the top ``r`` residuals are
@@ -292,23 +323,28 @@ def _lanczos(
     while True:
         AQ = apply_rows(Q)
         q = Q.shape[0]
-        Qn, R = kry.orth(AQ, kry.add(Q, AQ))
-        theta, S = kry.eig()
+        with clock.part("orthogonalisation"):
+            Qn, R = kry.orth(AQ, kry.add(Q, AQ))
+        with clock.part("rayleigh_ritz"):
+            theta, S = kry.eig()
         scale = float(theta[0].abs())
         if kry.m >= r:
             # Residual of B^T s: (I - P) A B^T s = s_last^T W = s_last^T R^T Q'^T.
             est = torch.linalg.vector_norm(R @ S[kry.m - q : kry.m, :r], dim=0)
             exact = kry.m >= dim  # the basis spans the space: Ritz pairs are eigenpairs
             if exact or bool((est <= tol * scale).all()):
-                Y, AY = kry.vectors(S[:, :n_out])
+                with clock.part("rayleigh_ritz"):
+                    Y, AY = kry.vectors(S[:, :n_out])
                 if not confirm:
                     return restarts, theta[:n_out], Y, AY, est
-                res = torch.linalg.vector_norm(AY[:r] - theta[:r, None] * Y[:r], dim=1)
+                with clock.part("rayleigh_ritz"):
+                    res = torch.linalg.vector_norm(AY[:r] - theta[:r, None] * Y[:r], dim=1)
                 if exact or bool((res <= tol * scale).all()):
                     return restarts, theta[:n_out], Y, AY, res
         if Qn.shape[0] == 0:  # an invariant subspace: continue with fresh directions
             fresh = torch.randn(b, dim, generator=gen, dtype=kry.B.dtype).to(kry.B.device)
-            Qn, _ = kry.orth(fresh)
+            with clock.part("orthogonalisation"):
+                Qn, _ = kry.orth(fresh)
         if kry.m + Qn.shape[0] > mb:
             # Thick restart: the next block Qn is orthogonal to the kept Ritz vectors and
             # holds all their residuals, so the Krylov relation carries over.
@@ -318,7 +354,8 @@ def _lanczos(
                     f"top_eigenpairs did not converge to tol={tol} in {max_restarts} restarts; "
                     f"largest relative residual {float(est.max()) / scale:.3g}"
                 )
-            kry.restart(S[:, : min(keep, kry.m)])
+            with clock.part("rayleigh_ritz"):
+                kry.restart(S[:, : min(keep, kry.m)])
         Q = Qn
 
 

@@ -469,7 +469,7 @@ def from_data_cases() -> Iterator[Case]:
             ("y zero rows", ("y",), dict(y=np.zeros((12, 2)))),
         ]
         for blabel, names, kw in bad_xy:
-            # A.3 reads X only through ||X||: its rows need not be unit norm (spec I-14).
+            # A.3 reads X only through ||X||: its rows need not be unit norm (docs/theory.md#i14-mixture-unit-norm).
             must = not (key == "A.3" and blabel == "X not unit")
             yield Case(
                 f"from_data {key} {blabel}", lambda fd=fd, kw=kw, sc=sc: fd(**kw, **sc), names, must

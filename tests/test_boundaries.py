@@ -361,7 +361,7 @@ def test_rank_stable_under_perturbation_or_at_boundary(seed, N, p, where, pseed)
         assume(False)  # cutoff above the perturbed lambda_1
         return
     if isinstance(where, int) and where < len(s):
-        # A cutoff equal to a singular value counts it (R3), ties included.
+        # A cutoff equal to a singular value counts it (docs/theory.md#r3-cutoff-counts-as-information), ties included.
         assert a.rank == int(np.sum(s >= cutoff * (1 - RANK_RTOL)))
         assert a.rank_at_boundary
     if a.rank != b.rank:

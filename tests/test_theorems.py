@@ -34,7 +34,7 @@ BASE_624 = dict(
 
 
 def _oracle_6_24(p, Gamma):
-    """Theorem 6.24 transcribed by hand from spec §8 (independent of bounds.formulas)."""
+    """Theorem 6.24 transcribed by hand from docs/theory.md#thm-6-24 (independent of bounds.formulas)."""
     n, K, B, X = p["n"], p["K"], p["B"], p["X_norm"]
     a0 = p["alpha"] * B * math.sqrt(math.sqrt(n) * K * X)
     bias = 2 * p["y_nuisance"] / math.sqrt(n)
@@ -93,7 +93,7 @@ def test_6_21_matches_hand_transcription():
     assert float({c.name: c for c in rep.conditions}["width"].rhs) == pytest.approx(width)
 
 
-def test_5_3_matches_spec():
+def test_5_3_matches_the_statement():
     rep = bounds.theorem_5_3(
         alpha=1.0,
         Gamma=2.0,

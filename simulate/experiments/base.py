@@ -5,14 +5,20 @@ progress) -> dict`` (JSON-ready: ``summary``, ``series``, ``tables``, ``checks``
 ``predicted_vs_observed``) and ``plot(results, out) -> list[str]``, and registers itself with one
 :class:`Experiment` entry (``register(Experiment(...))`` at the end of the module).  The package
 imports every module it holds, so the CLI's ``list``, ``run`` and ``demo``, the docs pages and the
-contract tests all read :data:`REGISTRY` and nothing else.
+contract tests all read :data:`REGISTRY` and nothing else.  Each config field is documented by
+the string literal right after it (an attribute docstring); :func:`field_docs` reads them, and
+the documentation site lists every field with its type, default and that text.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import inspect
+import itertools
 import os
 import tempfile
+import textwrap
 import time
 import tomllib
 import typing
@@ -40,7 +46,9 @@ class BaseConfig:
     """Fields every experiment has."""
 
     seed: int = 0
+    """Seed of every random draw (data, initialisation, corruption): same seed on CPU, same numbers."""
     device: str = "auto"
+    """Where torch computes: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``."""
 
     def validate(self) -> None:
         """Range checks; subclasses extend (each raises ``ValueError`` naming the field)."""
@@ -54,6 +62,43 @@ class BaseConfig:
 
     def __post_init__(self) -> None:
         self.validate()
+
+
+def field_docs(cls: type) -> dict[str, str]:
+    """Each field's help text: the string literal written right after the field in the class body.
+
+    Searched along the MRO (a subclass that redefines a field without a text keeps its base's).
+    Fields without a text are absent; so is everything when the source cannot be read.
+
+    Parameters
+    ----------
+    cls : type
+        A config dataclass, e.g. ``simulate.experiments.spectrum.Config``.
+
+    Returns
+    -------
+    dict of str to str
+        Field name to its text, whitespace normalised to one paragraph.
+    """
+    docs: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        if not dataclasses.is_dataclass(klass):
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(klass)))
+        except (OSError, TypeError, SyntaxError):
+            continue
+        body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+        for stmt, nxt in itertools.pairwise(body):
+            if (
+                isinstance(stmt, ast.AnnAssign)
+                and isinstance(stmt.target, ast.Name)
+                and isinstance(nxt, ast.Expr)
+                and isinstance(nxt.value, ast.Constant)
+                and isinstance(nxt.value.value, str)
+            ):
+                docs[stmt.target.id] = " ".join(inspect.cleandoc(nxt.value.value).split())
+    return docs
 
 
 def positive(cfg: Any, *names: str, integer: bool = False) -> None:

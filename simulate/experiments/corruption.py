@@ -47,9 +47,14 @@ from .dynamics import train_run
 @dataclasses.dataclass(frozen=True)
 class Config(DynamicsConfig):
     dataset: str = "digits"
+    """Dataset: "digits" (scikit-learn's, K = 10, shipped with the package) or "mixture"."""
     n: int = 200
+    """Number of training samples."""
     n_test: int = 200
+    """Number of test samples (clean labels)."""
     corruptions: tuple[float, ...] = tuple(i / 10 for i in range(10))
+    """Fractions of training labels switched to a different class, one run each; each in [0, 1]
+    (default 0, 0.1, ..., 0.9: at p = 1 the labels of a small K become a class permutation)."""
 
 
 #: Smallest Spearman rank correlation between p and each quantity (see the module docstring).

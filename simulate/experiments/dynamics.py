@@ -46,19 +46,37 @@ from .common import classification_dataset, default_info_rank, tensors
 @dataclasses.dataclass(frozen=True)
 class Config(BaseConfig):
     dataset: str = "mixture"
+    """"mixture" (Definition 2.4, unit-norm rows) or "digits" (scikit-learn's digits; K, C, d and
+    sigma are then ignored).
+    """
     n: int = 200
+    """Number of training samples."""
     n_test: int = 200
+    """Number of test samples."""
     K: int = 3
+    """Number of classes (mixture only)."""
     C: int = 2
+    """Clusters per class (mixture only)."""
     d: int = 20
+    """Input dimension (mixture only)."""
     sigma: float = 0.5
+    """Noise level of the mixture (mixture only)."""
     k: int = 512
+    """Hidden width of the network."""
     nu: float = 1.0
+    """Output-layer scale: V has Rademacher entries times nu / sqrt(k K)."""
     steps: int = 300
+    """Number of full-batch gradient-descent steps."""
     record_every: int = 3
+    """Record losses, errors and residuals every this many steps."""
     eta_fraction: float = 0.5
+    """Step size as a fraction of 1 / lambda_1(J(W_0))^2, in (0, 1]."""
     info_rank: int = 0
+    """Dimension of the information space (top singular directions); 0 means K^2 C for the mixture
+    and 50 for digits.
+    """
     corruptions: tuple[float, ...] = (0.0, 0.5)
+    """Fractions of training labels switched to a different class, one run each; each in [0, 1]."""
 
     def validate(self) -> None:
         super().validate()

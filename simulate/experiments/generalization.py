@@ -4,7 +4,7 @@ For every ``n`` in ``n_values`` and cutoff fraction in ``cutoff_fractions`` the 
 initialised as in Theorem 6.24 (``W_0`` Gaussian, ``V`` Rademacher x ``nu/sqrt(kK)`` with ``nu``
 from (6.67)) and trained by GD with the theorems' step ``eta = 1/(nu^2 B^2 ||X||^2)`` for their
 ``T`` iterations.  The cutoff is ``alpha_0 = fraction * lambda_1(Sigma(X)^{1/2})``, i.e.
-``alpha = alpha_0 / (B sqrt(sqrt(n) K ||X||))`` (spec §11).  Because
+``alpha = alpha_0 / (B sqrt(sqrt(n) K ||X||))`` (docs/theory.md#cutoffs).  Because
 ``abar^2 = nu^2 alpha_0^2 / K`` (Theorem 6.21's cutoff with ``nu = sqrt(kK) ||V||_inf``), the
 same run has the ``T`` of 6.21/6.22 too.  Predicted: every bound from :mod:`bounds` (6.21, 6.22,
 6.24, 6.25 and the informal 2.2, 2.3 with hidden constants 1) with its rigorous/vacuous status;
@@ -36,18 +36,35 @@ THEOREMS = ("6.21", "6.22", "6.24", "6.25", "2.2", "2.3")
 @dataclasses.dataclass(frozen=True)
 class Config(BaseConfig):
     dataset: str = "mixture"
+    """"mixture" (Definition 2.4, unit-norm rows) or "digits" (scikit-learn's digits; K, C, d and
+    sigma are then ignored).
+    """
     n_values: tuple[int, ...] = (50, 100, 200, 400)
+    """Training-set sizes n, one run each (per cutoff fraction)."""
     n_test: int = 500
+    """Number of test samples for the observed test error."""
     K: int = 2
+    """Number of classes (mixture only)."""
     C: int = 2
+    """Clusters per class (mixture only)."""
     d: int = 20
+    """Input dimension (mixture only)."""
     sigma: float = 1.5
+    """Noise level of the mixture (mixture only)."""
     k: int = 512
+    """Hidden width of the network."""
     zeta: float = 0.1
+    """Precision zeta of Theorems 6.21-6.25, in (0, 1/2]; it sets nu by (6.67)."""
     Gamma: float = 2.0
+    """Stopping scale Gamma >= 1: the theorems' T iterations."""
     delta: float = 0.05
+    """Failure probability delta of the generalisation bounds, in (0, 1)."""
     cutoff_fractions: tuple[float, ...] = (0.15, 0.4)
+    """Actual cutoffs alpha_0 as fractions of lambda_1(Sigma(X)^{1/2}), one run each; each in (0,
+    1].
+    """
     record_every: int = 50
+    """Record losses and errors every this many steps."""
 
     def validate(self) -> None:
         super().validate()

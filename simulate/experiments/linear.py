@@ -48,14 +48,23 @@ from .checks import Check, to_json
 @dataclasses.dataclass(frozen=True)
 class Config(BaseConfig):
     n: int = 200
+    """Number of samples (rows of X); r <= n <= d."""
     d: int = 500
+    """Number of features (columns of X)."""
     r: int = 5
+    """Rank of the clean design X-bar."""
     sigma_x: float = 0.2
+    """Input noise: Z has i.i.d. N(0, sigma_x^2 / n) entries."""
     sigma_y: float = 2.0
+    """Label noise: z has i.i.d. N(0, sigma_y^2 / n) entries."""
     steps: int = 200
+    """Number of gradient-descent steps from w_0 = 0."""
     eta_fraction: float = 0.5
+    """Step size as a fraction of 1 / ||X||^2, in (0, 1]."""
     mc_samples: int = 200
+    """Fresh draws of (Z, z) in the Monte Carlo check of the closed-form population losses."""
     w_star_norm: float = 0.0
+    """||w*|| (0: sqrt(n)); the paper leaves it open, and it moves the dip (module docstring)."""
 
     def validate(self) -> None:
         super().validate()

@@ -32,18 +32,35 @@ from .common import failing_hypotheses, spectral_norm, status, tensors
 @dataclasses.dataclass(frozen=True)
 class Config(BaseConfig):
     K: int = 2
+    """Number of classes."""
     C: int = 2
+    """Clusters per class (Definition 2.4)."""
     d: int = 20
+    """Input dimension."""
     sigma: float = 1.0
+    """Noise level of the mixture in part 2 (x ~ N(mu, sigma^2 I_d / d), rows renormalised); >= 0.
+
+    """
     min_distance: float = 0.5
+    """Smallest Euclidean distance between two cluster centres (in [0, 2]); keeps lambda_M away
+    from 0.
+    """
     n_values: tuple[int, ...] = (40, 80, 160, 320)
+    """Training-set sizes n of part 2, one run each."""
     n_noiseless: int = 200
+    """Number of samples of part 1 (sigma = 0, the facts of Theorem A.1)."""
     n_test: int = 500
+    """Number of test samples for the observed test error."""
     k: int = 512
+    """Hidden width of the network."""
     Gamma: float = 2.0
+    """Stopping scale Gamma >= 1 of Theorem A.3."""
     zeta: float = 0.1
+    """Precision zeta, in (0, 1/2]; it sets nu by (6.67)."""
     delta: float = 0.05
+    """Failure probability delta, in (0, 1)."""
     record_every: int = 50
+    """Record losses and errors every this many steps."""
 
     def validate(self) -> None:
         super().validate()

@@ -54,16 +54,31 @@ from .common import tensors
 @dataclasses.dataclass(frozen=True)
 class Config(BaseConfig):
     K: int = 3
+    """Number of classes (outputs of the network)."""
     C: int = 4
+    """Clusters per class in the Gaussian mixture (Definition 2.4)."""
     d: int = 32
+    """Input dimension."""
     k: int = 256
+    """Hidden width of the network at which J(W_0) is taken."""
     sigma: float = 0.1
+    """Noise level of the mixture: x ~ N(mu, sigma^2 I_d / d) around its unit-norm centre; 0 gives
+    the noiseless model of Theorem A.1.
+    """
     min_distance: float = 0.5
+    """Smallest Euclidean distance between two cluster centres (rejection sampling; in [0, 2])."""
     n_multipliers: tuple[int, ...] = (30, 60)
+    """Sample sizes as multiples m of C, n = m C (the figure's 30C and 60C); at least two."""
     nu: float = 1.0
+    """Output-layer scale: V has Rademacher entries times nu / sqrt(k K)."""
     method: str = "auto"
+    """How the singular values are computed: "dense" (all, by eigh of the Gram), "lanczos" (the top
+    n_top, matrix-free), or "auto" (dense up to nK = 6000).
+    """
     n_top: int = 0
+    """Number of top singular values for the Lanczos route; 0 means 2 K^2 C."""
     tol: float = 1e-6
+    """Relative residual tolerance of the Lanczos route, in (0, 1): Ritz residuals <= tol sigma_1^2."""
 
     def validate(self) -> None:
         super().validate()

@@ -61,19 +61,38 @@ from .common import failing_hypotheses, spectral_norm, status, tensors
 @dataclasses.dataclass(frozen=True)
 class Config(BaseConfig):
     n: int = 12
+    """Number of training samples from the Gaussian mixture."""
     K: int = 2
+    """Number of classes."""
     C: int = 2
+    """Clusters per class in the Gaussian mixture."""
     d: int = 6
+    """Input dimension."""
     k: int = 200_000
+    """Hidden width; large, so that Assumption 2's eps is small enough for (5.13)."""
     sigma: float = 0.1
+    """Noise level of the mixture (x ~ N(mu, sigma^2 I_d / d), rows then renormalised)."""
     nu: float = 1.0
+    """Output-layer scale: V has Rademacher entries times nu / sqrt(k K); beta = nu B ||X||."""
     Gamma: float = 1.0
+    """Stopping scale Gamma >= 1 of Theorem 5.3: T = ceil(Gamma / (eta alpha^2)) steps."""
     cutoff_fraction: float = 0.9
+    """Cutoff alpha of the reference Jacobian J(W_0) as a fraction of its largest singular value,
+    in (0, 1].
+    """
     eta_fraction: float = 1.0
+    """Step size as a fraction of the largest one allowed: eta = eta_fraction / beta^2, in (0, 1].
+
+    """
     eps_checkpoints: int = 10
+    """Number of evenly spaced steps at which ||J(W_tau) - J(W_0)|| is measured to estimate eps
+    along the path (the run measures it at eps_checkpoints + 1 points)."""
     k_sweep: tuple[int, ...] = (4_000, 16_000, 64_000, 256_000)
+    """Widths of the sweep (same data) for the log-log slopes of the tracking gap and the bound."""
     sweep_seeds: int = 3
+    """Initialisations per width of the sweep; slopes are fitted to geometric means over them."""
     output_signs: str = "rademacher"
+    """Signs of V: "rademacher" (Theorems 6.23-6.25) or "positive" (V = |V|, negative control)."""
 
     def validate(self) -> None:
         super().validate()
@@ -174,7 +193,7 @@ def _track(
     eps_path = 2 * eps_half
     # Assumption 2 on two balls, both at delta = 1 (they contain the balls at every delta <= 1):
     # R of (5.12), and R' = 2(D_{alpha,Gamma} + Gamma ||r0||/alpha) <= R, the radius the proof
-    # uses (Lemma 6.19 verifies Assumption 2 on it; spec I-8).  eps of Lemma 6.10 on R' is the
+    # uses (Lemma 6.19 verifies Assumption 2 on it; docs/theory.md#i8-radius).  eps of Lemma 6.10 on R' is the
     # headline "rigorous" one.
     radius = float(rep0.radius)
     D = float(split.early_stopping_distance(r0, G_eff))
