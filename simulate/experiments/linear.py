@@ -130,6 +130,7 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     rise = float(EL[-1] / EL[t_min] - 1) if EL[t_min] > 0 else 0.0
     rise_N = float(ELN[-1] - ELN[t_min])
     rise_L = float(EL[-1] - EL[t_min])
+    dip = bool(t_min <= DIP_BY * cfg.steps and rise >= DIP_MIN_RISE)
     summary = {
         "eta": eta,
         "w_star_norm": float(np.linalg.norm(lm.w_star)),
@@ -140,12 +141,12 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
         "relative_rise_after_min": rise,
         "nuisance_rise_after_min": rise_N,
         "max_mc_z_score": float(z.max()),
-        "dip": bool(t_min <= DIP_BY * cfg.steps and rise >= DIP_MIN_RISE),
+        "dip": dip,
     }
     checks = [
         Check.single(
             "population_loss_dips",
-            summary["dip"],
+            dip,
             f"argmin of E L at tau*={t_min} (<= {DIP_BY:g} x {cfg.steps} steps), E L rises by "
             f"{rise:.1%} after it (>= {DIP_MIN_RISE:.0%}; the model at the default config gives "
             "35%, seeds 0-2: 32-39%)",
