@@ -46,6 +46,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import bounds
+from bounds.references import see
 from bounds.report import BOUNDARY_RTOL
 
 from .. import plots
@@ -295,7 +296,7 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     if not delta_star <= 1:
         fails.append(f"(5.13) delta* = 5 Gamma beta^2 eps / alpha^3 <= 1: {delta_star:.3g} <= 1")
     rig_fails = [
-        "(5.13) with eps from Lemma 6.10 on the ball of radius R' (I-8): delta* = "
+        f"(5.13) with eps from Lemma 6.10 on the ball of radius R' ({see('i8-radius')}): delta* = "
         f"{m['delta_star_rigorous']:.3g} <= 1 (needs k >= {m['width_rigorous']:.3g}, Lemma 6.19's "
         "(6.45))"
     ]
