@@ -57,7 +57,7 @@ def test_tracking_gap_below_bound_when_hypotheses_hold(tmp_path):
 
 def test_tracking_checks_not_tested_when_hypotheses_fail(tmp_path):
     """At k = 500 the Jacobian moves too much for (5.13): nothing is tested, nothing is ticked."""
-    cfg = {**SMALL["tracking"], "k": 500, "device": "cpu"}
+    cfg = {**SMALL["tracking"], "k": 500, "k_sweep": [500], "device": "cpu"}
     res = run_experiment("tracking", tmp_path, cfg, progress=False)
     assert not res["summary"]["hypotheses_hold"] and res["summary"]["delta_star"] > 1
     # The three conclusions of the theorem; the width sweep's slope check does not rest on them.

@@ -8,8 +8,10 @@ steps; beside it the linearised residual ``r~_tau = (I - eta J J^T)^tau r_0`` wi
 * **path estimate** (informal): ``2 max ||J(W_tau) - J(W_0)||`` over ``eps_checkpoints + 1``
   points of the path (default 11); it looks at one path, not at the ball;
 * **rigorous** (Lemma 6.10): ``eps = 2 R nu B ||X|| / sqrt(k)``
-  (:func:`bounds.assumption_2_eps`), with ``R`` the radius (5.12) at ``delta = 1``, whose ball
-  contains the ball at every ``delta <= 1``.
+  (:func:`bounds.assumption_2_eps`) on the radius ``R' = 2(D_{alpha,Gamma} + Gamma ||r_0||/alpha)``
+  that the proof uses (Lemma 6.19 verifies Assumption 2 there; docs/theory.md#i8-radius), and
+  also on the larger ``R`` of (5.12); both at ``delta = 1``, whose ball contains the ball at
+  every ``delta <= 1``.
 
 Each gives the smallest tolerance meeting (5.13), ``delta* = 5 Gamma beta^2 eps / alpha^3``
 (:func:`bounds.delta_star_5_3`, ``beta = nu B ||X||``).  ``delta* <= 1`` is decided with
@@ -21,9 +23,11 @@ is not decided by its last digit (it was, in 2 of 6 runs, by one ulp).  When
 
 At the default sizes (``n = 12``, ``d = 6``, ``k = 2e5``) the path estimate gives
 ``delta* ~ 0.3`` (the three conclusion checks are tested, informally: the ``eps`` is measured),
-the rigorous one ``delta* ~ 12``: every hypothesis holds rigorously only from the width
-:func:`bounds.width_5_3` (about ``3e7`` there), which is reported (with the memory a run would
-need) but not run on a CPU.
+the rigorous one ``delta* ~ 13`` (17 on ``R``): every hypothesis holds rigorously only from
+``k ~ 3.5e7`` (Lemma 6.19's width (6.45) by :func:`bounds.symbolic.solve_for`; ``5.8e7`` on
+``R`` by :func:`bounds.width_5_3`), which is reported with the memory a run would need (about
+24 GiB in float64: ``summary["rigorous_width_run"]``, "not run: needs k=..., memory ...") but
+not run on a CPU.
 
 **Width sweep** (``k_sweep``): the same data at several widths.  The tracking gap shrinks like
 ``1/k`` (the second-order term ``sum_j v_j phi''(w_j^T x) (dw_j^T x)^2`` has ``dw_j ~ v_j`` and
