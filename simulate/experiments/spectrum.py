@@ -240,7 +240,10 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
 
 def plot(res: dict[str, Any], out: Path) -> list[str]:
     fig, (ax,) = plots.new_figure()
-    mix = sorted(k for k in res["curves"] if not k.startswith("reference_"))
+    mix = sorted(
+        (k for k in res["curves"] if not k.startswith("reference_")),
+        key=lambda k: int(k.split("_n")[-1]),
+    )
     for i, name in enumerate(mix):
         c = res["curves"][name]
         n = name.split("_n")[-1]
