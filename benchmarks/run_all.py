@@ -2,8 +2,8 @@
 
     python -m benchmarks.run_all [--write benchmarks/README.md] [--quick] [--device cpu|cuda]
 
-``--quick`` runs target 2 at n=2,000 instead of 20,000 and the paper-scale target at n=2,000
-instead of 50,000 (minutes instead of half an hour).
+``--quick`` runs target 2 and the infinite-width limit (ntk_limit) at n=2,000 instead of 20,000
+and the paper-scale target at n=2,000 instead of 50,000 (minutes instead of half an hour).
 Every figure is a median of 3 runs (target 2: one run each, it is minutes long), and every ratio
 is against a baseline measured in the same run.
 """
@@ -22,7 +22,15 @@ from pathlib import Path
 
 import torch
 
-from benchmarks import bench_gram, bench_ntk, bench_paper_scale, bench_slq, bench_step, bench_topr
+from benchmarks import (
+    bench_gram,
+    bench_ntk,
+    bench_ntk_limit,
+    bench_paper_scale,
+    bench_slq,
+    bench_step,
+    bench_topr,
+)
 from benchmarks.common import HEADER, Row, machine
 
 BEGIN, END = "<!-- table:begin -->", "<!-- table:end -->"
@@ -35,6 +43,7 @@ def _targets(quick: bool, device: str) -> dict[str, Callable[[], list[Row]]]:
         "slq": bench_slq.run,
         "step": lambda: bench_step.run(device=device),
         "ntk": bench_ntk.run,
+        "ntk_limit": lambda: bench_ntk_limit.run(n=2000 if quick else 20_000),
         # nK = 500k in full; --quick checks the pipeline at nK = 20k.
         "paper": lambda: bench_paper_scale.run(n=2000 if quick else 50_000, device=device),
     }

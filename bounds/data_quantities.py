@@ -15,8 +15,8 @@ from typing import Any, Literal, overload
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _validate as v
 from . import formulas as F
+from . import validate as v
 from .kernels import (
     DEFAULT_DEGREE,
     Activation,
@@ -170,19 +170,34 @@ def effective_gamma(key: str, **values: Any) -> float:
     return float(vals["Gamma"]) * float(gamma_factor(T))
 
 
-_RANDOM_INIT = {"6.23", "6.24", "6.25"}
-
-#: Inputs ``from_data`` computes from ``X`` and ``y`` (passing one is an error, not an override).
-_FROM_DATA_COMPUTED: dict[str, tuple[str, ...]] = {
-    **{
-        key: ("n", "K", "X_norm", "y_info", "y_nuisance", "y_pinv", "distance")
-        for key in _RANDOM_INIT
-    },
-    "2.2": ("n", "K", "y_nuisance"),
-    "A.3": ("n", "K", "lambda_M"),
+#: What each reference route computes (``TheoremDef.reference``); the theorem's required inputs
+#: among these come from the data, and passing one is an error, not an override.
+_DATA_NAMES: dict[str, tuple[str, ...]] = {
+    "kernel": ("n", "K", "X_norm", "y_info", "y_nuisance", "y_pinv", "distance"),
+    "centers": ("n", "K", "lambda_M"),
+    "jacobian": ("r0_norm", "r0_info", "r0_nuisance", "r0_pinv", "distance"),
 }
-#: Inputs ``from_jacobian`` computes from ``J``/``gram`` and ``r0``.
-_FROM_J_COMPUTED = ("r0_norm", "r0_info", "r0_nuisance", "r0_pinv", "distance")
+
+
+def _route(key: str, fn: str, references: tuple[str, ...]) -> F.TheoremDef:
+    """The definition of ``key``, refused unless its ``reference`` is one ``fn`` computes."""
+    d = F.get(v.theorem_key(key))
+    if d.reference not in references:
+        covered = [k_ for k_, e in F.DEFS.items() if e.reference in references]
+        other = "from_jacobian" if fn == "from_data" else "from_data"
+        hint = (
+            f"use {other} for {d.key}"
+            if d.reference is not None
+            else f"{d.key} has no reference matrix: call bounds.{d.function_name} directly"
+        )
+        raise ValueError(f"{fn} covers {', '.join(covered)}; {hint}")
+    return d
+
+
+def _computed(d: F.TheoremDef) -> tuple[str, ...]:
+    """Required inputs of ``d`` that its reference route computes from the data."""
+    assert d.reference is not None
+    return tuple(n_ for n_ in _DATA_NAMES[d.reference] if n_ in d.inputs)
 
 
 def _checked_gamma(key: str, **values: Any) -> float:
@@ -293,10 +308,12 @@ def _check_cutoff(cutoff: float, lambda_1: float, d: F.TheoremDef, expr: Any, va
     )
 
 
-def _check_centers(centers: Any, n_classes: int, X: np.ndarray, C: Any) -> np.ndarray:
+def _check_centers(
+    centers: Any, n_classes: int, X: np.ndarray, C: Any, key: str = "A.3"
+) -> np.ndarray:
     """``centers`` must be ``K C`` unit-norm rows of the data's dimension."""
     if centers is None:
-        raise ValueError("Theorem A.3 needs centers (the KC x d matrix M of cluster centres)")
+        raise ValueError(f"Theorem {key} needs centers (the KC x d matrix M of cluster centres)")
     M = v.unit_rows("centers", centers)
     if C is not None:
         expected = n_classes * int(v.positive_int("C", C))
@@ -403,12 +420,13 @@ def from_data(
     return_quantities: bool = False,
     **scalars: Any,
 ) -> Report | tuple[Report, DataQuantities | None]:
-    """Evaluate Theorem 6.23, 6.24, 6.25, 2.2 or A.3 on a dataset.
+    """Evaluate a theorem whose reference is ``Sigma(X)^{1/2}`` or ``Sigma(M)`` on a dataset.
 
     Parameters
     ----------
     theorem : str
-        ``"6.23"``, ``"6.24"``, ``"6.25"``, ``"2.2"`` or ``"A.3"``.
+        A theorem whose ``reference`` is ``"kernel"`` (``"6.23"``, ``"6.24"``, ``"6.25"``,
+        ``"2.2"``) or ``"centers"`` (``"A.3"``, ``"2.5"``).
     X : array_like, shape (n, d)
         Unit-norm inputs (for A.3 rows may deviate from unit norm, docs/theory.md#i14-mixture-unit-norm; they are only used
         through ``||X||``).
@@ -419,7 +437,8 @@ def from_data(
         non-smooth activation (``Activation.smooth`` false, e.g. ``"relu"``) adds the failing
         hypothesis ``smooth_activation``: the theorems need ``|phi''| <= B``.
     centers : array_like, shape (KC, d), optional
-        Unit-norm cluster centres, required for A.3 (``lambda_M = lambda_min(Sigma(M))``).
+        Unit-norm cluster centres, required for A.3 and 2.5 (``lambda_M =
+        lambda_min(Sigma(M))``).
     kernel_eigh : (ndarray (n,), ndarray (n, n)), optional
         ``numpy.linalg.eigh(bounds.kernels.ntk(X, activation, degree))`` when already computed
         (e.g. to evaluate several theorems on one dataset); otherwise computed here.
@@ -435,14 +454,11 @@ def from_data(
     >>> sorted(rep.conclusions)[:2]
     ['bias', 'confidence']
     """
-    key = F.get(v.theorem_key(theorem)).key
-    if key not in _RANDOM_INIT | {"2.2", "A.3"}:
-        raise ValueError(
-            f"from_data covers 6.23, 6.24, 6.25, 2.2 and A.3; use from_jacobian for {key}"
-        )
+    d = _route(theorem, "from_data", ("kernel", "centers"))
+    key = d.key
     # B defaults to the activation's bound.
-    cut = None if key == "A.3" else (F.DEFS["2.2"].cutoff if key == "2.2" else F.CUTOFF_RANDOM)
-    _check_scalars("from_data", F.DEFS[key], scalars, _FROM_DATA_COMPUTED[key], ("B",), cut)
+    cut = d.cutoff if d.reference == "kernel" else None
+    _check_scalars("from_data", d, scalars, _computed(d), ("B",), cut)
     scalars = {k_: val for k_, val in scalars.items() if val is not None}
     if not isinstance(activation, str | Activation):
         raise TypeError(
@@ -451,15 +467,17 @@ def from_data(
     act = get_activation(activation)
     Y = v.one_hot("y", y)
     n, K = Y.shape
-    if key == "A.3":
+    if "B" in d.arguments:
+        scalars.setdefault("B", act.B)
+    if d.reference == "centers":
         A = v.matrix("X", X)
         if A.shape[0] != n:
             raise ValueError(f"X and y must have the same number of rows: {A.shape[0]} vs {n}")
-        M = _check_centers(centers, K, A, scalars.get("C"))
+        M = _check_centers(centers, K, A, scalars.get("C"), key)
         lam_M = _lambda_M(M, act, degree)
-        scalars.setdefault("B", act.B)
-        scalars.setdefault("X_norm", spectral_norm(A))
-        rep = _require_smooth(evaluate("A.3", n=n, K=K, lambda_M=lam_M, **scalars), act)
+        if "X_norm" in d.arguments:
+            scalars.setdefault("X_norm", spectral_norm(A))
+        rep = _require_smooth(evaluate(key, n=n, K=K, lambda_M=lam_M, **scalars), act)
         return (rep, None) if return_quantities else rep
     A = v.unit_rows("X", X)
     if A.shape[0] != n:
@@ -481,41 +499,26 @@ def from_data(
             )
     y_cm = class_major(Y)
     base = {"n": n, "K": K}
-    if key == "2.2":
-        cut_expr, cut_vals = F.DEFS["2.2"].cutoff, {**scalars, **base}
-    else:
-        scalars.setdefault("B", act.B)
-        cut_expr, cut_vals = F.CUTOFF_RANDOM, {**scalars, **base, "X_norm": X_norm}
+    assert d.cutoff is not None
+    cut_expr, cut_vals = d.cutoff, {**scalars, **base, "X_norm": X_norm}
     cutoff = float(evaluate_expression(cut_expr, cut_vals))
     lam_1 = float(np.sqrt(max(float(np.max(lam)), 0.0)))
     if lam_1 > 0:
-        _check_cutoff(cutoff, lam_1, F.DEFS[key], cut_expr, cut_vals)
+        _check_cutoff(cutoff, lam_1, d, cut_expr, cut_vals)
     try:
         split = InfoNuisance.from_eigh(lam, U, cutoff, kron=K)
     except ValueError as exc:
         if kernel_eigh is None:
             raise
         raise ValueError(f"kernel_eigh: {exc}") from None
-    if key == "2.2":
-        q = _quantities(split, y_cm, float(scalars.get("Gamma", 1.0)), "y", X_norm)
-        rep = evaluate("2.2", y_nuisance=q.nuisance, **base, **scalars)
-    else:
+    if "lambda_1" in d.defaults:
         scalars.setdefault("lambda_1", split.lambda_1)
-        G = _checked_gamma(
-            key, **scalars, **base, X_norm=X_norm, y_info=float(split.info_norm(y_cm))
-        )
-        q = _quantities(split, y_cm, G, "y", X_norm)
-        inputs = {
-            name: val
-            for name, val in q.as_inputs().items()
-            if name in (*F.DEFS[key].inputs, *F.DEFS[key].defaults)
-        }
-        rep = evaluate(key, **base, **inputs, **scalars)
+    G = _checked_gamma(key, **scalars, **base, X_norm=X_norm, y_info=float(split.info_norm(y_cm)))
+    q = _quantities(split, y_cm, G, "y", X_norm)
+    inputs = {name: val for name, val in q.as_inputs().items() if name in d.arguments}
+    rep = evaluate(key, **base, **inputs, **scalars)
     rep = _mark_rank_boundary(_require_smooth(rep, act), split)
     return (rep, q) if return_quantities else rep
-
-
-_FROM_J = {"6.21", "6.22", "2.3", "5.3", "L6.19", "L6.20"}
 
 
 @overload
@@ -564,19 +567,12 @@ def from_jacobian(
         ``X_norm``, ``alpha`` (normalised); for 2.3 ``n`` and ``alpha``; for 5.3 and the lemmas
         ``alpha`` is the raw cutoff.
     """
-    key = F.get(v.theorem_key(theorem)).key
-    if key not in _FROM_J:
-        raise ValueError(f"from_jacobian covers {sorted(_FROM_J)}; use from_data for {key}")
+    d = _route(theorem, "from_jacobian", ("jacobian",))
+    key = d.key
     if (J is None) == (gram is None):
         raise ValueError("pass exactly one of J (Jacobian) or gram (J J^T)")
-    d = F.DEFS[key]
-    if key in ("6.21", "6.22"):
-        cut_expr: Any = F.CUTOFF_ARBITRARY
-    elif key == "2.3":
-        cut_expr = F.DEFS["2.3"].cutoff
-    else:
-        cut_expr = F.SYMBOLS["alpha"]
-    _check_scalars("from_jacobian", d, scalars, _FROM_J_COMPUTED, cutoff=cut_expr)
+    cut_expr: Any = d.cutoff
+    _check_scalars("from_jacobian", d, scalars, _DATA_NAMES["jacobian"], cutoff=cut_expr)
     scalars = {k_: val for k_, val in scalars.items() if val is not None}
     r = v.matrix("r0", r0, ndim=1)
     if "n" in scalars and r.shape[0] % int(scalars["n"]):

@@ -10,6 +10,7 @@ resolved inconsistencies it relies on by their anchors there (:func:`bounds.refe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import sympy as sp
 
@@ -137,7 +138,8 @@ class ConditionDef:
     """A hypothesis ``lhs relation rhs``; ``applies`` (a sympy boolean) limits when it is needed.
 
     ``fatal`` marks range requirements on the inputs (e.g. the cutoff not above ``lambda_1``):
-    violating one is a :class:`ValueError`, not a failing hypothesis.
+    violating one is a :class:`ValueError`, not a failing hypothesis, whose message ends with
+    ``hint`` (what to change; required for a fatal condition).
     """
 
     name: str
@@ -147,11 +149,89 @@ class ConditionDef:
     description: str
     applies: sp.Basic | None = None
     fatal: bool = False
+    hint: str = ""
+
+    def __post_init__(self) -> None:
+        if self.relation not in ("<=", ">=", "<", ">"):
+            raise ValueError(f"condition {self.name}: relation must be <=, >=, < or >")
+        if self.fatal and not self.hint.strip():
+            raise ValueError(
+                f"fatal condition {self.name} needs a hint (what the user should change)"
+            )
 
     @property
     def relational(self) -> sp.Basic:
         op = {"<=": sp.Le, ">=": sp.Ge, "<": sp.Lt, ">": sp.Gt}[self.relation]
         return op(self.lhs, self.rhs, evaluate=False)
+
+
+#: Inputs that count things: positive integers (an integral float such as ``1e6`` is accepted).
+INTEGER_INPUTS = frozenset({"k", "n", "K", "C"})
+#: ``(lo, hi, lo_open, hi_open)`` of an input when its theorem gives no range of its own; other
+#: inputs are ``[0, inf)``, or ``(0, inf)`` for the symbols declared positive.
+DEFAULT_RANGES: dict[str, tuple[float, float, bool, bool]] = {
+    "Gamma": (1.0, float("inf"), False, False),
+    "zeta": (0.0, float("inf"), True, False),
+    "delta": (0.0, 1.0, True, True),
+    "c": (0.0, 1.0, True, False),
+}
+
+#: Reference matrices a theorem's spaces are taken on (``TheoremDef.reference``): ``"kernel"``
+#: is ``Sigma(X)^{1/2}`` (Definition 2.1), computed by :func:`bounds.from_data` from ``X``;
+#: ``"jacobian"`` is a Jacobian ``J`` (or its Gram ``J J^T``) given to
+#: :func:`bounds.from_jacobian`; ``"centers"`` is ``Sigma(M)`` of the cluster centres, of which
+#: only ``lambda_M = lambda_min`` is read (:func:`bounds.from_data` with ``centers=``).
+REFERENCES = {
+    "kernel": "Sigma(X)^{1/2}",
+    "jacobian": "J",
+    "centers": "Sigma(M) of the cluster centres",
+}
+#: Vectors whose projections a theorem reads (``TheoremDef.vector``): the class-major labels
+#: ``y`` or the initial residual ``r0 = f(W0) - y``.
+VECTORS = {"y": "the class-major labels y", "r0": "the initial residual r0 = f(W0) - y"}
+
+#: Meaning (and where it matters, units and normalisation) of every symbol, for the generated
+#: docstrings of :mod:`bounds.theorems` and the CLI help.  A theorem where a symbol means
+#: something more specific says so in ``TheoremDef.arg_docs``.  Every norm is Euclidean, of a
+#: class-major vector (docs/theory.md#class-major), or spectral, of a matrix; every quantity is dimensionless.
+SYMBOL_DOCS: dict[str, str] = {
+    "alpha": "cutoff parameter alpha; the actual cutoff on the reference matrix is the "
+    "report's ``cutoff``",
+    "Gamma": "stopping scale Gamma >= 1: gradient descent runs T = Gamma/(eta cutoff^2) steps",
+    "zeta": "precision zeta of the optimisation",
+    "delta": "failure probability delta",
+    "k": "width: number of hidden units",
+    "n": "number of training samples",
+    "K": "number of classes (output dimension)",
+    "C": "number of clusters per class (Definition 2.4)",
+    "B": "bound on |phi(0)|, |phi'| and |phi''| of the activation (softplus: 1)",
+    "nu": "output-layer scale nu: V has entries +-nu/sqrt(kK)",
+    "eta": "step size eta of gradient descent",
+    "c": "information ratio c: the hypothesis ||Pi_I(y)|| >= c ||y||",
+    "C_r": "residual scale C_r >= ||r0||/sqrt(n)",
+    "lambda_M": "lambda_M = lambda_min(Sigma(M)), smallest eigenvalue of the kernel of the "
+    "cluster centres",
+    "X_norm": "||X||, spectral norm of the (n, d) input matrix (<= sqrt(n) for unit-norm rows)",
+    "beta": "beta, upper bound on the spectral norm of the Jacobian (Definition 5.1)",
+    "lambda_1": "lambda_1, largest singular value of the reference matrix",
+    "y_norm": "||y||, norm of the class-major label vector",
+    "M_W": "M_W, bound on the distance of the hidden weights from initialisation (6.40)",
+    "R": "R, sqrt(k) times the row-wise radius of (6.40)",
+    "energy": "E, energy of the output weights (6.40)",
+    "sigma": "noise level sigma of the Gaussian mixture (Definition 2.4)",
+    "y_info": "||Pi_I(y)||, norm of the labels' projection on the information space",
+    "y_nuisance": "||Pi_N(y)||, norm of the labels' projection on the nuisance space",
+    "y_pinv": "||J_I^+ y||, norm of the labels under the pseudo-inverse of the information part",
+    "r0_norm": "||r0||, norm of the initial residual f(W0) - y",
+    "r0_info": "||Pi_I(r0)||, norm of the residual's projection on the information space",
+    "r0_nuisance": "||Pi_N(r0)||, norm of the residual's projection on the nuisance space",
+    "r0_pinv": "||J_I^+ r0||, norm of the residual under the pseudo-inverse of the information part",
+    "distance": "D_{alpha,Gamma}, early-stopping distance of Definition 6.1",
+    "eps0": "eps0, distance of the reference Jacobian from J(W0) (Definition 5.1)",
+    "eps": "eps, perturbation tolerance of Assumption 2 on the ball of radius R",
+    "M_V": "M_V, bound on the output weights (6.40)",
+    "train_loss": "L(V, W) = (1/n) sum_i ||y_i - f(x_i)||^2, training loss",
+}
 
 
 @dataclass(frozen=True)
@@ -162,6 +242,12 @@ class TheoremDef:
     expression; ``derived`` are fixed by the theorem (e.g. ``nu`` by (6.67)) and may not be
     given.  ``iterations`` is the real ``T``; for formal statements the evaluation uses
     ``ceil(T)`` and replaces ``Gamma`` by ``Gamma * ceil(T) / T`` (docs/theory.md#iterations).
+
+    ``reference`` (a key of :data:`REFERENCES`) and ``vector`` (a key of :data:`VECTORS`) say
+    which matrix the information/nuisance spaces are taken on and which vector is projected:
+    :func:`bounds.from_data` and :func:`bounds.from_jacobian` read them.  ``doc`` (paragraphs
+    after the title), ``arg_docs`` (meanings that override :data:`SYMBOL_DOCS`) and
+    ``examples`` (doctest lines) make the docstring of the generated ``theorem_*`` function.
     """
 
     key: str
@@ -180,11 +266,60 @@ class TheoremDef:
     vacuous_key: str | None = None
     vacuous_threshold: sp.Expr = ONE
     notes: tuple[str, ...] = ()
+    reference: str | None = None
+    vector: str | None = None
+    doc: str = ""
+    arg_docs: dict[str, str] = field(default_factory=dict)
+    examples: str = ""
+
+    def __post_init__(self) -> None:
+        if self.reference not in (None, *REFERENCES):
+            raise ValueError(f"Theorem {self.key}: reference must be one of {sorted(REFERENCES)}")
+        if self.vector not in (None, *VECTORS):
+            raise ValueError(f"Theorem {self.key}: vector must be one of {sorted(VECTORS)}")
+        names = (*self.inputs, *self.defaults)
+        unknown = [n_ for n_ in (*names, *self.derived) if n_ not in SYMBOLS]
+        if unknown:
+            raise ValueError(f"Theorem {self.key}: unknown symbol(s) {', '.join(unknown)}")
+        if len(set(names)) != len(names) or set(names) & set(self.derived):
+            raise ValueError(f"Theorem {self.key}: inputs, defaults and derived overlap")
+        extra = set(self.arg_docs) - set(names)
+        if extra:
+            raise ValueError(f"Theorem {self.key}: arg_docs for non-arguments {sorted(extra)}")
+        if not self.function_name.isidentifier():
+            raise ValueError(f"Theorem {self.key}: key gives no identifier {self.function_name!r}")
 
     @property
     def function_name(self) -> str:
         prefix = "lemma" if self.key.startswith("L") else "theorem"
         return f"{prefix}_{self.key.lstrip('L').replace('.', '_').lower()}"
+
+    @property
+    def arguments(self) -> tuple[str, ...]:
+        """Keyword arguments of the theorem function: ``inputs`` then ``defaults``."""
+        return (*self.inputs, *self.defaults)
+
+    def input_range(self, name: str) -> tuple[float, float, bool, bool]:
+        """``(lo, hi, lo_open, hi_open)`` accepted for input ``name`` (integers: ``[1, inf)``)."""
+        if name in INTEGER_INPUTS:
+            return (1.0, float("inf"), False, False)
+        lo, hi, lo_open, hi_open = self.ranges.get(
+            name, DEFAULT_RANGES.get(name, (0.0, float("inf"), False, False))
+        )
+        if SYMBOLS[name].is_positive and lo == 0.0:
+            lo_open = True
+        return lo, hi, lo_open, hi_open
+
+    def arg_doc(self, name: str) -> str:
+        """What argument ``name`` means in this theorem (spaces named by ``reference``)."""
+        text = self.arg_docs.get(name, SYMBOL_DOCS.get(name, name))
+        if self.reference in ("kernel", "jacobian") and name in _SPACE_NAMES:
+            text += f", on the spaces of {REFERENCES[self.reference]} at the actual cutoff"
+        return text
+
+
+#: Inputs that are norms or distances in the information/nuisance spaces of the reference.
+_SPACE_NAMES = frozenset("y_info y_nuisance y_pinv r0_info r0_nuisance r0_pinv distance".split())
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -201,8 +336,9 @@ def _cond(
     *,
     applies: sp.Basic | None = None,
     fatal: bool = False,
+    hint: str = "",
 ) -> ConditionDef:
-    return ConditionDef(name, sp.sympify(lhs), rel, sp.sympify(rhs), desc, applies, fatal)
+    return ConditionDef(name, sp.sympify(lhs), rel, sp.sympify(rhs), desc, applies, fatal, hint)
 
 
 def _error_bound(terms: dict[str, sp.Expr], train: sp.Expr, **more: sp.Expr) -> dict[str, sp.Expr]:
@@ -226,11 +362,27 @@ def _step() -> ConditionDef:
 
 
 def _unit_rows() -> ConditionDef:
-    return _cond("X_norm", X, "<=", sp.sqrt(n), "||X|| <= sqrt(n) for unit-norm rows", fatal=True)
+    return _cond(
+        "X_norm",
+        X,
+        "<=",
+        sp.sqrt(n),
+        "||X|| <= sqrt(n) for unit-norm rows",
+        fatal=True,
+        hint="the rows of X must have unit norm",
+    )
 
 
 def _cutoff_le(cut: sp.Expr) -> ConditionDef:
-    return _cond("cutoff", cut, "<=", lambda_1, "cutoff <= lambda_1 (Definition 1.1)", fatal=True)
+    return _cond(
+        "cutoff",
+        cut,
+        "<=",
+        lambda_1,
+        "cutoff <= lambda_1 (Definition 1.1)",
+        fatal=True,
+        hint="alpha is too large for this spectrum",
+    )
 
 
 ZETA_HALF = (0.0, 0.5, True, False)
@@ -240,9 +392,27 @@ DELTA_HALF_OPEN = (0.0, 1.0, True, False)
 DEFS: dict[str, TheoremDef] = {}
 
 
-def _register(d: TheoremDef) -> TheoremDef:
+def register(d: TheoremDef) -> TheoremDef:
+    """Add a theorem to the registry: :mod:`bounds.theorems`, the CLI and the tests read it.
+
+    A key already registered is refused (:func:`unregister` first).
+    """
+    if not isinstance(d, TheoremDef):
+        raise TypeError(f"register takes a TheoremDef, got {type(d).__name__}")
+    if d.key in DEFS:
+        raise ValueError(f"theorem {d.key!r} is already registered")
+    if any(o.function_name == d.function_name for o in DEFS.values()):
+        raise ValueError(f"function name {d.function_name!r} is already taken")
     DEFS[d.key] = d
     return d
+
+
+def unregister(key: str) -> TheoremDef:
+    """Remove a theorem added by :func:`register` (e.g. a test's toy) and return it."""
+    return DEFS.pop(get(key).key)
+
+
+_register = register
 
 
 # Theorem 5.3 (meta theorem), eqs. (5.12)-(5.16).  alpha is the raw cutoff on J.
@@ -288,6 +458,25 @@ _register(
         ranges={"delta": DELTA_HALF_OPEN},
         vacuous_key="train_residual",
         vacuous_threshold=r0_norm,
+        reference="jacobian",
+        vector="r0",
+        doc="An ``(eps0, beta)`` reference Jacobian ``J`` (Definition 5.1) and Assumption 2 on "
+        "the ball of radius ``R`` (5.12).  Conclusions: ``residual_gap`` (5.14, "
+        "``||r_tau - r~_tau||``), ``parameter_gap``, ``distance_bound`` (5.15), ``radius`` R, "
+        "``train_residual`` (5.16).",
+        arg_docs={
+            "alpha": "raw cutoff alpha on the singular values of the reference Jacobian J",
+            "delta": "tolerance delta of the tracking",
+            "lambda_1": "lambda_1, largest singular value of J",
+        },
+        examples="""
+        >>> rep = theorem_5_3(alpha=1.0, Gamma=2.0, delta=0.5, beta=4.0, eps0=0.0, eps=1e-3,
+        ...                   r0_norm=5.0, r0_info=4.0, r0_nuisance=3.0, r0_pinv=2.0)
+        >>> float(rep.residual_gap)  # 3 delta alpha ||r0|| / (5 beta)
+        0.375
+        >>> bool(rep.rigorous)
+        True
+        """,
         notes=(
             "alpha is the raw cutoff on the singular values of the reference Jacobian J.",
             f"eps must bound ||J(theta) - J(theta_0)|| <= eps/2 on the ball of radius R ({see('i8-radius')}).",
@@ -321,6 +510,11 @@ _register(
         ),
         ranges={"delta": (0.0, float("inf"), True, False)},
         probability=1 - n ** (-100),
+        doc="``||J J^T - E[J J^T]|| <= 30 K sqrt(k) nu^2 B^2 ||X||^2 sqrt(log n)`` with "
+        "probability 1 - n^-100.  ``normalized_deviation`` bounds ``||J J^T/(k nu^2) - "
+        "Sigma(X)||``; the ``width`` hypothesis ``k >= 1000 K^2 B^4 ||X||^4 log n / delta^2`` "
+        f"makes it at most ``delta`` ({see('r15-sqrt-log-n')}).",
+        arg_docs={"delta": "accuracy delta > 0 of the normalised deviation"},
         notes=(
             f"deviation uses sqrt(log n) ({see('r15-sqrt-log-n')}); V has entries +-nu (variance nu^2).",
         ),
@@ -340,6 +534,8 @@ _register(
         },
         conditions=(),
         probability=1 - (2 * K) ** (-100),
+        doc="With V = Rademacher x ``v_scale`` (6.39), ``||f(W0)|| <= nu ||y||`` with "
+        "probability 1 - (2K)^-100.",
     )
 )
 
@@ -362,6 +558,8 @@ _register(
         ranges={"delta": DELTA_OPEN},
         probability=1 - delta,
         vacuous_key="error",
+        doc="``train_loss`` is ``L(V, W) = (1/n) sum ||y_i - f(x_i)||^2``; ``R`` is ``sqrt(k)`` "
+        "times the row-wise radius of (6.40).",
         notes=(
             "train_loss is L(V,W) = (1/n) sum_i ||y_i - f(x_i)||^2; R is sqrt(k) times the "
             f"row-wise radius ({see('r17-row-radius')}).",
@@ -372,7 +570,9 @@ _register(
 # Lemma 6.19 (deterministic convergence), eqs. (6.44)-(6.48).  alpha raw; D = D_{alpha,Gamma}(r0).
 _beta19 = BETA_SHALLOW
 #: Lemmas 6.19/6.20 share the raw cutoff on the reference, T = Gamma/(eta alpha^2) and the step.
-_raw_cutoff_common = dict(
+_raw_cutoff_common: dict[str, Any] = dict(
+    reference="jacobian",
+    vector="r0",
     defaults={"eta": STEP_SHALLOW, "lambda_1": _beta19},
     cutoff=alpha,
     iterations=Gamma / (eta * alpha**2),
@@ -418,6 +618,11 @@ _register(
         ranges={"delta": DELTA_HALF_OPEN},
         vacuous_key="train_residual",
         vacuous_threshold=r0_norm,
+        doc="Deterministic convergence of the shallow network from a reference Jacobian.",
+        arg_docs={
+            "alpha": "raw cutoff alpha on the singular values of the reference Jacobian",
+            "delta": "tolerance delta of the tracking",
+        },
     )
 )
 
@@ -478,6 +683,11 @@ _register(
         ranges={"zeta": (0.0, 1.0, True, False), "c": (0.0, 1.0, True, False)},
         vacuous_key="train_residual",
         vacuous_threshold=r0_norm,
+        doc="Deterministic optimisation guarantee of the shallow network.",
+        arg_docs={
+            "alpha": "raw cutoff alpha on the singular values of the reference Jacobian",
+            "c": "information ratio c: the hypothesis ||Pi_I(r0)|| >= c ||r0||",
+        },
     )
 )
 
@@ -498,7 +708,9 @@ _arb_conditions = (
     _cond("C_r", C_r, ">=", r0_norm / sp.sqrt(n), "C_r >= ||r0||/sqrt(n)"),
     _unit_rows(),
 )
-_arb_common = dict(
+_arb_common: dict[str, Any] = dict(
+    reference="jacobian",
+    vector="r0",
     informal=False,
     defaults={"eta": STEP_SHALLOW, "lambda_1": BETA_SHALLOW, "C_r": r0_norm / sp.sqrt(n)},
     cutoff=_abar,
@@ -521,7 +733,7 @@ _terms_6_21 = {
 _register(
     TheoremDef(
         key="6.21",
-        title="generalisation from an arbitrary initialisation (main statement)",
+        title="generalisation from an arbitrary initialisation (main statement), (6.58)-(6.59)",
         inputs=_names("alpha Gamma zeta delta k n nu B X_norm r0_norm r0_nuisance r0_pinv"),
         conclusions=_error_bound(
             _terms_6_21,
@@ -532,6 +744,9 @@ _register(
         notes=(
             f"Cutoff abar = nu B alpha (sqrt(n) ||X||)^{{1/2}} on J(W0) ({see('r21-cutoff-arbitrary')}).",
         ),
+        doc="Spaces of ``J(W0)`` at the cutoff ``abar = nu B alpha (sqrt(n) ||X||)^{1/2}`` "
+        f"({see('r21-cutoff-arbitrary')}).  ``C_r`` defaults to ``||r0||/sqrt(n)``; "
+        "``lambda_1`` (top singular value of J(W0)) to ``nu B ||X||``.",
         **_arb_common,
     )
 )
@@ -557,6 +772,8 @@ _register(
             "distance is D_{abar,Gamma}(r0) on J(W0) at the cutoff abar (Definition 6.1).",
             "train_residual is (6.64), with zeta/2 (Lemma 6.20 applied at precision zeta/2).",
         ),
+        doc="As Theorem 6.21, with the early-stopping distance ``D_{abar,Gamma}(r0)`` in the "
+        "variance term.",
         **_arb_common,
     )
 )
@@ -584,7 +801,9 @@ _rand_conditions_tail = (
     _unit_rows(),
 )
 _train_6_69 = y_nuisance + e_G * y_info + 4 * zeta * sp.sqrt(n)
-_rand_common = dict(
+_rand_common: dict[str, Any] = dict(
+    reference="kernel",
+    vector="y",
     informal=False,
     derived=_rand_derived,
     defaults=_rand_defaults,
@@ -625,6 +844,8 @@ _register(
         probability=1 - (2 * K) ** (-100) - n ** (-100),
         vacuous_key="train_residual",
         vacuous_threshold=sp.sqrt(n),
+        doc="``nu`` is fixed by (6.67); spaces of ``Sigma(X)^{1/2}`` at ``alpha_0 = alpha B "
+        "sqrt(sqrt(n) K ||X||)``; ``c`` defaults to ``||Pi_I(y)||/sqrt(n)``.",
         notes=(
             f"Spaces of Sigma(X)^{{1/2}} at cutoff alpha_0 = alpha B sqrt(sqrt(n) K ||X||) ({see('r26-cutoff-random')}); "
             "distance = D_{alpha_0,Gamma}(y).",
@@ -662,7 +883,7 @@ _rand_generalization = dict(
 _register(
     TheoremDef(
         key="6.24",
-        title="generalisation from a random initialisation (main statement)",
+        title="generalisation from a random initialisation (main statement), (6.69), (6.87)-(6.89)",
         inputs=_names("alpha Gamma zeta delta k n K B X_norm y_info y_nuisance y_pinv"),
         conclusions=_error_bound(_terms_6_24, _train_6_69),
         **_rand_generalization,
@@ -670,6 +891,18 @@ _register(
             f"Width (6.87) is the ≳ form of (6.89); the explicit (6.89) is checked ({see('r31-width-6-87')}).",
             f"The precision and confidence terms are additive ({see('r32-additive-terms')}).",
         ),
+        doc="Error = bias ``2||Pi_N y||/sqrt(n)`` + variance ``12 B sqrt(K)/sqrt(n) "
+        "(||J_I^+ y|| + Gamma ||Pi_N y||/alpha_0)`` + ``12(1 + Gamma/(alpha (n ||X||^2)^{1/4})) "
+        "zeta`` + ``5 sqrt(log(2/delta)/n)`` + ``2 e^{-Gamma}``; width (6.89).  ``nu`` is fixed "
+        "by (6.67); spaces of ``Sigma(X)^{1/2}`` at ``alpha_0 = alpha B sqrt(sqrt(n) K ||X||)``.",
+        examples="""
+        >>> rep = theorem_6_24(alpha=0.3, Gamma=2, zeta=0.1, delta=0.05, k=4096, n=1000, K=10,
+        ...                    B=1, X_norm=30, y_info=30, y_nuisance=10, y_pinv=5)
+        >>> rep.failing
+        ('width',)
+        >>> bool(rep.vacuous)
+        True
+        """,
         **_rand_common,
     )
 )
@@ -683,7 +916,7 @@ _terms_6_25 = {
 _register(
     TheoremDef(
         key="6.25",
-        title="generalisation from a random initialisation with D",
+        title="generalisation from a random initialisation with D, eqs. (6.88)-(6.89)",
         inputs=_names("alpha Gamma zeta delta k n K B X_norm y_info y_nuisance distance"),
         conclusions=_error_bound(_terms_6_25, _train_6_69),
         **_rand_generalization,
@@ -691,6 +924,8 @@ _register(
             "distance = D_{alpha_0,Gamma}(y) on Sigma(X)^{1/2} (Definition 6.1).",
             f"Confidence constant 10 as printed (5 also valid, {see('i11-confidence-constant')}).",
         ),
+        doc="As Theorem 6.24, with the early-stopping distance ``D_{alpha_0,Gamma}(y)`` in the "
+        "variance term; width (6.89).",
         **_rand_common,
     )
 )
@@ -722,13 +957,16 @@ _register(
             _INFORMAL_NOTE,
             f"Cutoff alpha sqrt(nK) on Sigma(X)^{{1/2}} ({see('r36-cutoff-2-2')}).",
         ),
+        reference="kernel",
+        vector="y",
+        doc="Cutoff ``alpha sqrt(nK)`` on ``Sigma(X)^{1/2}``; every hidden constant set to 1.",
     )
 )
 _train_2_3 = r0_nuisance + e_G * sp.sqrt(n)
 _register(
     TheoremDef(
         key="2.3",
-        title="informal: generalisation from an arbitrary initialisation",
+        title="informal: generalisation from an arbitrary initialisation (informal 6.21)",
         informal=True,
         inputs=_names("alpha Gamma k n r0_norm r0_nuisance"),
         cutoff=alpha * sp.sqrt(n),
@@ -745,12 +983,15 @@ _register(
         ),
         vacuous_key="error",
         notes=(_INFORMAL_NOTE, f"Cutoff alpha sqrt(n) on J(W0) ({see('r25-cutoff-2-3')})."),
+        reference="jacobian",
+        vector="r0",
+        doc="Cutoff ``alpha sqrt(n)`` on ``J(W0)``; every hidden constant set to 1.",
     )
 )
 _register(
     TheoremDef(
         key="2.5",
-        title="informal: Gaussian mixture model",
+        title="informal: Gaussian mixture model (informal A.3)",
         informal=True,
         inputs=_names("Gamma k n K C lambda_M sigma"),
         cutoff=CUTOFF_MIXTURE,
@@ -772,6 +1013,9 @@ _register(
             _INFORMAL_NOTE,
             f"T drops A.3's factor 1/(eta nu^2 n) ({see('i18-iterations-2-5')}).",
         ),
+        reference="centers",
+        doc="Mixture model: error ≲ ``Gamma sqrt(K^2 C/(n lambda_M))``; every hidden constant "
+        "set to 1.",
     )
 )
 _register(
@@ -814,6 +1058,9 @@ _register(
         ),
         ranges={"zeta": ZETA_HALF, "delta": DELTA_OPEN},
         vacuous_key="error",
+        reference="centers",
+        doc="Mixture model (≲ statement, hidden constants 1); ``nu`` fixed by (6.67), "
+        "``X_norm`` defaults to ``sqrt(n)``.",
         notes=(
             _INFORMAL_NOTE,
             "Cutoff alpha_0 = sqrt(n lambda_M/(2KC)) on Sigma(X)^{1/2}.",

@@ -43,16 +43,19 @@ against direct quadrature at random ``rho``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 from numpy.polynomial import chebyshev as cheb
 from numpy.typing import ArrayLike, NDArray
-from scipy import fft, linalg, special
+from scipy import fft, linalg
 
-from . import _validate as v
+from . import validate as v
+
+# The activations are defined in bounds.activations and re-exported here.
+from .activations import ACTIVATIONS as ACTIVATIONS
+from .activations import NUMPY, Activation, get_activation
 
 Array = NDArray[np.float64]
 
@@ -82,96 +85,6 @@ MAX_SCALE = 1e100
 #: float64, nK <= 16384, whose ``eigh`` already takes minutes): beyond it use :func:`ntk` with
 #: ``InfoNuisance(..., kron=K)``, which never forms it.
 MAX_DENSE_ENTRIES = 2**28
-
-
-@dataclass(frozen=True)
-class Activation:
-    """An activation ``phi`` with derivatives and the bound ``B`` used by the theorems.
-
-    Parameters
-    ----------
-    name : str
-        Identifier (``"softplus"``, ``"gaussian"``, ``"relu"`` or a user name).
-    phi, dphi, ddphi : callable
-        Vectorised ``phi``, ``phi'`` and ``phi''`` on float64 arrays (``ddphi`` may be None).
-    B : float
-        Bound with ``|phi(0)|, |phi'(z)|, |phi''(z)| <= B`` for all ``z`` (docs/theory.md#activation).
-    smooth : bool
-        Whether ``phi''`` is bounded, i.e. the theorems cover this activation (ReLU: no).
-    dual : callable, optional
-        Closed form ``(rho, a, b) -> E[phi'(u) phi'(v)]`` (stds ``a, b``, correlation ``rho``,
-        broadcasting float64 arrays), used by :func:`dual_expectation` instead of quadrature.
-    """
-
-    name: str
-    phi: Callable[[Array], Array]
-    dphi: Callable[[Array], Array]
-    ddphi: Callable[[Array], Array] | None
-    B: float
-    smooth: bool = True
-    dual: Callable[[Array, Array, Array], Array] | None = None
-
-
-def _softplus(z: Array) -> Array:
-    return np.logaddexp(0.0, z)
-
-
-def _sigmoid_prime(z: Array) -> Array:
-    s = special.expit(z)
-    return s * (1.0 - s)
-
-
-def _gauss_phi(z: Array) -> Array:
-    return np.sqrt(np.pi / 2) * special.erf(z / np.sqrt(2.0))
-
-
-def _gauss_dphi(z: Array) -> Array:
-    return np.exp(-(z**2) / 2)
-
-
-def _gauss_ddphi(z: Array) -> Array:
-    return -z * np.exp(-(z**2) / 2)
-
-
-def _step(z: Array) -> Array:
-    return (z > 0).astype(np.float64)
-
-
-def _step_dual(rho: Array, a: Array, b: Array) -> Array:
-    """``E[1(u > 0) 1(v > 0)] = P(u > 0, v > 0) = (pi - arccos rho) / (2 pi)`` (Sheppard).
-
-    The scales do not matter unless one is zero, where ``phi'(0) = 0`` makes the product zero.
-    """
-    val = (np.pi - np.arccos(rho)) / (2 * np.pi)
-    return np.where((a > 0) & (b > 0), val, 0.0)
-
-
-#: Built-in activations.  softplus: |log 2| <= 1, |sigmoid| <= 1, |sigmoid'| <= 1/4, so B = 1.
-#: gaussian (phi' = exp(-z^2/2)): |phi(0)| = 0, |phi'| <= 1, |phi''| <= e^{-1/2}, so B = 1.
-ACTIVATIONS: dict[str, Activation] = {
-    "softplus": Activation("softplus", _softplus, special.expit, _sigmoid_prime, 1.0),
-    "gaussian": Activation("gaussian", _gauss_phi, _gauss_dphi, _gauss_ddphi, 1.0),
-    "relu": Activation(
-        "relu", lambda z: np.maximum(z, 0.0), _step, None, 1.0, smooth=False, dual=_step_dual
-    ),
-}
-
-
-def get_activation(activation: str | Activation) -> Activation:
-    """Look up a built-in activation by name, or pass an :class:`Activation` through."""
-    if isinstance(activation, Activation):
-        return activation
-    if not isinstance(activation, str):
-        raise TypeError(
-            f"activation must be a name in {sorted(ACTIVATIONS)} or an Activation, got "
-            f"{v._describe(activation)} ({type(activation).__name__})"
-        )
-    try:
-        return ACTIVATIONS[activation]
-    except KeyError:
-        raise ValueError(
-            f"activation must be one of {sorted(ACTIVATIONS)} or an Activation, got {activation!r}"
-        ) from None
 
 
 def _check_degree(degree: int) -> int:
@@ -274,14 +187,15 @@ def dual_expectation(
         return np.asarray(act.dual(r, aa, bb), dtype=np.float64).reshape(shape)
     r, aa, bb = r.ravel(), aa.ravel(), bb.ravel()
     z, w = gauss_hermite(m)
+    dphi = act.on(NUMPY).dphi
     out = np.empty(r.shape[0])
     step = max(1, min(chunk_, _BLOCK_ENTRIES // (m * m)))
     for lo in range(0, r.shape[0], step):
         sl = slice(lo, lo + step)
         rr, ra, rb = r[sl, None, None], aa[sl, None, None], bb[sl, None, None]
         s = np.sqrt(np.clip(1.0 - rr**2, 0.0, None))
-        f1 = act.dphi(ra * z[None, :, None])
-        f2 = act.dphi(rb * (rr * z[None, :, None] + s * z[None, None, :]))
+        f1 = dphi(ra * z[None, :, None])
+        f2 = dphi(rb * (rr * z[None, :, None] + s * z[None, None, :]))
         out[sl] = np.einsum("i,j,cij->c", w, w, f1 * f2)
     return out.reshape(shape)
 
@@ -371,7 +285,7 @@ def ntk(
     ----------
     X : array_like, shape (n, d)
         Inputs as rows.  With ``unit_norm=True`` (the theorems' setting) every row must have
-        norm 1 within :data:`bounds._validate.UNIT_NORM_TOL`; the fast interpolated path is used.
+        norm 1 within :data:`bounds.validate.UNIT_NORM_TOL`; the fast interpolated path is used.
         With ``unit_norm=False`` rows of any norm in ``[1 / MAX_SCALE, MAX_SCALE]`` are
         accepted and every pair is integrated directly (O(n^2 degree^2) work: for n up to a few
         thousand).

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from . import _validate as v
+from . import validate as v
 from .report import BOUNDARY_RTOL
 
 Array = NDArray[np.float64]

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from . import _validate as v
+from . import validate as v
 from .formulas import DEFS, LATEX_NAMES, SYMBOLS, TheoremDef, get
 from .theorems import check_arguments, evaluate
 

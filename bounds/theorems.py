@@ -21,35 +21,23 @@ import numpy as np
 import sympy as sp
 from numpy.typing import ArrayLike
 
-from . import _validate as v
-from .formulas import DEFS, SYMBOLS, TheoremDef, get
+from . import validate as v
+from .formulas import DEFS, INTEGER_INPUTS, SYMBOLS, TheoremDef, get
 from .report import BOUNDARY_RTOL, RELATIONS, Condition, Report
 from .spectral import InfoNuisance
 
+#: Functions of this module that are not generated from the registry (the generated
+#: ``theorem_*`` / ``lemma_*`` functions are appended below, from :mod:`bounds._functions`).
 __all__ = [
     "assumption_2_eps",
     "delta_star_5_3",
     "evaluate",
     "evaluate_expression",
     "lemma_6_2",
-    "lemma_6_13",
-    "lemma_6_14",
-    "lemma_6_18",
-    "lemma_6_19",
-    "lemma_6_20",
     "list_theorems",
+    "make_function",
     "nu_random_init",
-    "theorem_2_2",
-    "theorem_2_3",
-    "theorem_2_5",
-    "theorem_5_3",
-    "theorem_6_21",
-    "theorem_6_22",
-    "theorem_6_23",
-    "theorem_6_24",
-    "theorem_6_25",
-    "theorem_a_3",
-    "width_5_3",
+    "theorem_function",
 ]
 
 #: A real iteration count within this relative distance of a whole number ``m`` counts as ``m``
@@ -58,14 +46,6 @@ __all__ = [
 #: ``Gamma_eff``.  The price: a ``T`` up to 1e-9 above ``m`` runs ``m >= T (1 - ITERATION_RTOL)``
 #: steps at ``Gamma`` (:func:`gamma_factor`), a relative 1e-9 short of ``(1 - eta a^2)^T``.
 ITERATION_RTOL = 1e-9
-
-_INTEGERS = {"k", "n", "K", "C"}
-_DEFAULT_RANGES: dict[str, tuple[float, float, bool, bool]] = {
-    "Gamma": (1.0, np.inf, False, False),
-    "zeta": (0.0, np.inf, True, False),
-    "delta": (0.0, 1.0, True, True),
-    "c": (0.0, 1.0, True, False),
-}
 
 
 @lru_cache(maxsize=512)
@@ -96,14 +76,9 @@ def evaluate_expression(expr: sp.Basic, values: Mapping[str, Any]) -> Any:
 
 
 def _validate_input(d: TheoremDef, name: str, value: Any) -> np.ndarray:
-    if name in _INTEGERS:
+    if name in INTEGER_INPUTS:
         return v.positive_int(name, value)
-    lo, hi, lo_open, hi_open = d.ranges.get(
-        name, _DEFAULT_RANGES.get(name, (0.0, np.inf, False, False))
-    )
-    sym = SYMBOLS[name]
-    if sym.is_positive and lo == 0.0:
-        lo_open = True
+    lo, hi, lo_open, hi_open = d.input_range(name)
     return v.in_range(name, value, lo, hi, lo_open=lo_open, hi_open=hi_open)
 
 
@@ -178,9 +153,7 @@ def _guaranteed(key: str, name: str, defaulted: frozenset[str]) -> bool:
         (cd.rhs, cd.lhs, cd.relation == "<="),
     ):
         if isinstance(side, sp.Symbol) and other.is_number and str(side) not in d.derived:
-            lo, hi, _, _ = d.ranges.get(
-                str(side), _DEFAULT_RANGES.get(str(side), (0.0, np.inf, False, False))
-            )
+            lo, hi, _, _ = d.input_range(str(side))
             bound = float(other)
             if (lower and lo >= bound) or (not lower and hi <= bound):
                 return True
@@ -293,12 +266,7 @@ def _evaluate(key: str, kwargs: Mapping[str, Any]) -> Report:
         if cd.fatal and not np.all(holds):
             raise ValueError(
                 f"Theorem {d.key}: {cd.description} is violated ({_first(lhs)} {cd.relation} "
-                f"{_first(rhs)} is false, at {_shown(cd.lhs - cd.rhs, vals, d)}); "
-                + (
-                    "alpha is too large for this spectrum"
-                    if cd.name == "cutoff"
-                    else "the rows of X must have unit norm"
-                )
+                f"{_first(rhs)} is false, at {_shown(cd.lhs - cd.rhs, vals, d)}); {cd.hint}"
             )
         conditions.append(
             Condition(
@@ -530,291 +498,31 @@ def width_5_3(
 
 
 # ---------------------------------------------------------------------------- public functions
+#: Type of every theorem argument: a number or an array (arrays broadcast together).
 Num = ArrayLike
 
 
-def theorem_5_3(
-    *,
-    alpha: Num,
-    Gamma: Num,
-    delta: Num,
-    beta: Num,
-    eps0: Num,
-    eps: Num,
-    r0_norm: Num,
-    r0_info: Num,
-    r0_nuisance: Num,
-    r0_pinv: Num,
-    eta: Num | None = None,
-    lambda_1: Num | None = None,
-) -> Report:
-    """Theorem 5.3 (meta theorem), eqs. (5.12)-(5.16): GD tracks the linearised problem.
+def make_function(d: TheoremDef) -> Callable[..., Report]:
+    """Build the public function of theorem ``d``: the one :mod:`bounds._generate` writes.
 
-    ``alpha`` is the raw cutoff on the reference Jacobian ``J`` (an ``(eps0, beta)`` reference,
-    Definition 5.1); ``eps`` the perturbation tolerance of Assumption 2 on the ball of radius
-    ``R`` (5.12).  Conclusions: ``residual_gap`` (5.14, ``||r_tau - r~_tau||``), ``parameter_gap``,
-    ``distance_bound`` (5.15), ``radius`` R, ``train_residual`` (5.16).  ``eta`` defaults to
-    ``1/beta^2``; ``lambda_1`` (top singular value of J) to ``beta``.
-
-    Examples
-    --------
-    >>> rep = theorem_5_3(alpha=1.0, Gamma=2.0, delta=0.5, beta=4.0, eps0=0.0, eps=1e-3,
-    ...                   r0_norm=5.0, r0_info=4.0, r0_nuisance=3.0, r0_pinv=2.0)
-    >>> float(rep.residual_gap)  # 3 delta alpha ||r0|| / (5 beta)
-    0.375
-    >>> bool(rep.rigorous)
-    True
+    The registered theorems' functions are generated into :mod:`bounds._functions` (and
+    re-exported here); this gives the same function, with the same signature and docstring, for
+    a theorem registered at run time with :func:`bounds.formulas.register`.
     """
-    return evaluate("5.3", **locals())
+    from ._generate import function_source
+
+    namespace: dict[str, Any] = {"Num": Num, "Report": Report, "evaluate": evaluate}
+    exec(compile(function_source(d), f"<theorem {d.key}>", "exec"), namespace)
+    fn: Callable[..., Report] = namespace[d.function_name]
+    fn.__module__ = __name__
+    return fn
 
 
-def lemma_6_13(*, k: Num, n: Num, K: Num, B: Num, X_norm: Num, nu: Num, delta: Num) -> Report:
-    """Lemma 6.13: ``||J J^T - E[J J^T]|| <= 30 K sqrt(k) nu^2 B^2 ||X||^2 sqrt(log n)`` w.p. 1-n^-100.
-
-    ``normalized_deviation`` bounds ``||J J^T/(k nu^2) - Sigma(X)||``; the ``width`` hypothesis
-    ``k >= 1000 K^2 B^4 ||X||^4 log n / delta^2`` makes it at most ``delta`` (docs/theory.md#r15-sqrt-log-n).
-    """
-    return evaluate("L6.13", **locals())
-
-
-def lemma_6_14(*, nu: Num, B: Num, k: Num, K: Num, n: Num, y_norm: Num) -> Report:
-    """Lemma 6.14: with V = Rademacher x ``v_scale`` (6.39), ``||f(W0)|| <= nu ||y||`` w.p. 1-(2K)^-100."""
-    return evaluate("L6.14", **locals())
-
-
-def lemma_6_18(
-    *,
-    nu: Num,
-    B: Num,
-    n: Num,
-    k: Num,
-    M_W: Num,
-    M_V: Num,
-    R: Num,
-    energy: Num,
-    train_loss: Num,
-    delta: Num,
-) -> Report:
-    """Lemmas 6.17-6.18, eqs. (6.41)-(6.43): Rademacher complexity and test-error bound.
-
-    ``train_loss`` is ``L(V, W) = (1/n) sum ||y_i - f(x_i)||^2``; ``R`` is ``sqrt(k)`` times the
-    row-wise radius of (6.40).
-    """
-    return evaluate("L6.18", **locals())
-
-
-def lemma_6_19(
-    *,
-    alpha: Num,
-    Gamma: Num,
-    delta: Num,
-    k: Num,
-    nu: Num,
-    B: Num,
-    X_norm: Num,
-    eps0: Num,
-    r0_norm: Num,
-    r0_info: Num,
-    r0_nuisance: Num,
-    distance: Num,
-    eta: Num | None = None,
-    lambda_1: Num | None = None,
-) -> Report:
-    """Lemma 6.19, eqs. (6.44)-(6.48): deterministic convergence of the shallow network.
-
-    ``alpha`` raw cutoff on the reference; ``distance`` is ``D_{alpha,Gamma}(r0)`` (Def. 6.1).
-    """
-    return evaluate("L6.19", **locals())
-
-
-def lemma_6_20(
-    *,
-    alpha: Num,
-    Gamma: Num,
-    zeta: Num,
-    k: Num,
-    nu: Num,
-    B: Num,
-    X_norm: Num,
-    eps0: Num,
-    c: Num,
-    r0_norm: Num,
-    r0_info: Num,
-    r0_nuisance: Num,
-    distance: Num,
-    eta: Num | None = None,
-    lambda_1: Num | None = None,
-) -> Report:
-    """Lemma 6.20, eqs. (6.51)-(6.55): deterministic optimisation guarantee."""
-    return evaluate("L6.20", **locals())
-
-
-def theorem_6_21(
-    *,
-    alpha: Num,
-    Gamma: Num,
-    zeta: Num,
-    delta: Num,
-    k: Num,
-    n: Num,
-    nu: Num,
-    B: Num,
-    X_norm: Num,
-    r0_norm: Num,
-    r0_nuisance: Num,
-    r0_pinv: Num,
-    C_r: Num | None = None,
-    eta: Num | None = None,
-    lambda_1: Num | None = None,
-) -> Report:
-    """Theorem 6.21: generalisation from an arbitrary initialisation (eqs. 6.58 and the error bound).
-
-    Spaces of ``J(W0)`` at the cutoff ``abar = nu B alpha (sqrt(n) ||X||)^{1/2}`` (docs/theory.md#r21-cutoff-arbitrary);
-    ``r0_nuisance = ||Pi_N(r0)||``, ``r0_pinv = ||J_I^+ r0||``.  ``C_r`` defaults to
-    ``||r0||/sqrt(n)``; ``lambda_1`` (top singular value of J(W0)) to ``nu B ||X||``.
-    """
-    return evaluate("6.21", **locals())
-
-
-def theorem_6_22(
-    *,
-    alpha: Num,
-    Gamma: Num,
-    zeta: Num,
-    delta: Num,
-    k: Num,
-    n: Num,
-    nu: Num,
-    B: Num,
-    X_norm: Num,
-    r0_norm: Num,
-    r0_nuisance: Num,
-    distance: Num,
-    C_r: Num | None = None,
-    eta: Num | None = None,
-    lambda_1: Num | None = None,
-) -> Report:
-    """Theorem 6.22, eq. (6.60): arbitrary initialisation with ``distance = D_{abar,Gamma}(r0)``."""
-    return evaluate("6.22", **locals())
-
-
-def theorem_6_23(
-    *,
-    alpha: Num,
-    Gamma: Num,
-    zeta: Num,
-    k: Num,
-    n: Num,
-    K: Num,
-    B: Num,
-    X_norm: Num,
-    y_info: Num,
-    y_nuisance: Num,
-    distance: Num,
-    c: Num | None = None,
-    eta: Num | None = None,
-    lambda_1: Num | None = None,
-) -> Report:
-    """Theorem 6.23, eqs. (6.67)-(6.71): optimisation from a random initialisation.
-
-    ``nu`` is fixed by (6.67); spaces of ``Sigma(X)^{1/2}`` at ``alpha_0 = alpha B sqrt(sqrt(n) K
-    ||X||)``; ``distance = D_{alpha_0,Gamma}(y)``; ``c`` defaults to ``||Pi_I(y)||/sqrt(n)``.
-    """
-    return evaluate("6.23", **locals())
-
-
-def theorem_6_24(
-    *,
-    alpha: Num,
-    Gamma: Num,
-    zeta: Num,
-    delta: Num,
-    k: Num,
-    n: Num,
-    K: Num,
-    B: Num,
-    X_norm: Num,
-    y_info: Num,
-    y_nuisance: Num,
-    y_pinv: Num,
-    c: Num | None = None,
-    eta: Num | None = None,
-    lambda_1: Num | None = None,
-) -> Report:
-    """Theorem 6.24: generalisation from a random initialisation (main statement).
-
-    Error = bias ``2||Pi_N y||/sqrt(n)`` + variance ``12 B sqrt(K)/sqrt(n) (||J_I^+ y|| +
-    Gamma ||Pi_N y||/alpha_0)`` + ``12(1 + Gamma/(alpha (n ||X||^2)^{1/4})) zeta`` +
-    ``5 sqrt(log(2/delta)/n)`` + ``2 e^{-Gamma}``; width (6.89).
-
-    Examples
-    --------
-    >>> rep = theorem_6_24(alpha=0.3, Gamma=2, zeta=0.1, delta=0.05, k=4096, n=1000, K=10, B=1,
-    ...                    X_norm=30, y_info=30, y_nuisance=10, y_pinv=5)
-    >>> rep.failing
-    ('width',)
-    >>> bool(rep.vacuous)
-    True
-    """
-    return evaluate("6.24", **locals())
-
-
-def theorem_6_25(
-    *,
-    alpha: Num,
-    Gamma: Num,
-    zeta: Num,
-    delta: Num,
-    k: Num,
-    n: Num,
-    K: Num,
-    B: Num,
-    X_norm: Num,
-    y_info: Num,
-    y_nuisance: Num,
-    distance: Num,
-    c: Num | None = None,
-    eta: Num | None = None,
-    lambda_1: Num | None = None,
-) -> Report:
-    """Theorem 6.25: random initialisation with ``distance = D_{alpha_0,Gamma}(y)``, width (6.89)."""
-    return evaluate("6.25", **locals())
-
-
-def theorem_2_2(*, alpha: Num, Gamma: Num, k: Num, n: Num, K: Num, y_nuisance: Num) -> Report:
-    """Theorem 2.2 (informal), eqs. (2.2)-(2.3); cutoff ``alpha sqrt(nK)`` on Sigma(X)^{1/2}."""
-    return evaluate("2.2", **locals())
-
-
-def theorem_2_3(
-    *, alpha: Num, Gamma: Num, k: Num, n: Num, r0_norm: Num, r0_nuisance: Num
-) -> Report:
-    """Theorem 2.3 (informal); cutoff ``alpha sqrt(n)`` on J(W0)."""
-    return evaluate("2.3", **locals())
-
-
-def theorem_2_5(*, Gamma: Num, k: Num, n: Num, K: Num, C: Num, lambda_M: Num, sigma: Num) -> Report:
-    """Theorem 2.5 (informal): mixture model, error ≲ Gamma sqrt(K^2 C/(n lambda_M))."""
-    return evaluate("2.5", **locals())
-
-
-def theorem_a_3(
-    *,
-    Gamma: Num,
-    zeta: Num,
-    delta: Num,
-    k: Num,
-    n: Num,
-    K: Num,
-    C: Num,
-    B: Num,
-    lambda_M: Num,
-    sigma: Num,
-    X_norm: Num | None = None,
-    eta: Num | None = None,
-) -> Report:
-    """Theorem A.3 (≲ statement): mixture model; ``X_norm`` defaults to ``sqrt(n)``."""
-    return evaluate("A.3", **locals())
+def theorem_function(key: str) -> Callable[..., Report]:
+    """The public function of theorem ``key``: the generated one, else :func:`make_function`."""
+    d = get(v.theorem_key(key))
+    fn = globals().get(d.function_name)
+    return fn if callable(fn) else make_function(d)
 
 
 @np.errstate(all="ignore")  # overflow of huge Gamma or r0 is refused below, by name
@@ -887,3 +595,10 @@ def lemma_6_2(split: InfoNuisance, r0: ArrayLike, *, Gamma: float) -> Report:
         None,
         None,
     )
+
+
+# The generated theorem functions (one per registry entry): see bounds/_generate.py.
+from . import _functions  # noqa: E402
+from ._functions import *  # noqa: E402, F403
+
+__all__ += _functions.__all__

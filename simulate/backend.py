@@ -1,15 +1,13 @@
-"""Device and dtype handling, and the torch versions of the activations of :mod:`bounds.kernels`."""
+"""Device and dtype handling, and torch's reading of the activations of :mod:`bounds.activations`."""
 
 from __future__ import annotations
 
 import mmap
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from bounds.kernels import ACTIVATIONS
+from bounds.activations import ACTIVATIONS, ArrayOps, BoundActivation
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -69,45 +67,74 @@ def to_numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().to("cpu", torch.float64).numpy()
 
 
-@dataclass(frozen=True)
-class TorchActivation:
-    """``phi``, ``phi'`` and ``phi''`` on tensors, with the bound ``B`` of the numpy twin."""
+class _TorchOps:
+    """:class:`bounds.activations.ArrayOps` on torch tensors: the torch reading of every
+    activation formula of :data:`bounds.activations.ACTIVATIONS`."""
 
-    name: str
-    phi: Callable[[torch.Tensor], torch.Tensor]
-    dphi: Callable[[torch.Tensor], torch.Tensor]
-    ddphi: Callable[[torch.Tensor], torch.Tensor]
-    B: float
-    dphi_: Callable[[torch.Tensor], torch.Tensor]  # in place: overwrites its argument with phi'
+    name = "torch"
+
+    @staticmethod
+    def exp(x: torch.Tensor) -> torch.Tensor:
+        return torch.exp(x)
+
+    @staticmethod
+    def erf(x: torch.Tensor) -> torch.Tensor:
+        return torch.erf(x)
+
+    @staticmethod
+    def sigmoid(x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(x)
+
+    @staticmethod
+    def softplus(x: torch.Tensor) -> torch.Tensor:
+        # torch's default threshold 20 returns x above it, a relative error of e^-20 / 20 ~ 1e-10
+        # in float64; above SOFTPLUS_THRESHOLD, log(1 + e^x) = x to float64 precision.
+        return torch.nn.functional.softplus(x, threshold=SOFTPLUS_THRESHOLD)
+
+    @staticmethod
+    def relu(x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x)
+
+    @staticmethod
+    def step(x: torch.Tensor) -> torch.Tensor:
+        return (x > 0).to(x.dtype)
+
+    @staticmethod
+    def exp_(x: torch.Tensor) -> torch.Tensor:
+        return x.exp_()
+
+    @staticmethod
+    def sigmoid_(x: torch.Tensor) -> torch.Tensor:
+        return x.sigmoid_()
+
+    @staticmethod
+    def square_(x: torch.Tensor) -> torch.Tensor:
+        return x.square_()
+
+    @staticmethod
+    def mul_(x: torch.Tensor, c: float) -> torch.Tensor:
+        return x.mul_(c)
+
+    @staticmethod
+    def assign_(x: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+        return x.copy_(value)
 
 
-def _sig_prime(z: torch.Tensor) -> torch.Tensor:
-    s = torch.sigmoid(z)
-    return s * (1 - s)
+#: Above this, softplus returns its argument: e^-40 / 40 ~ 1e-19 is below float64's ulp of x.
+SOFTPLUS_THRESHOLD = 40.0
+#: torch's :class:`bounds.activations.ArrayOps`.
+TORCH: ArrayOps = _TorchOps()
 
-
-def _gauss_dphi_(z: torch.Tensor) -> torch.Tensor:
-    return z.square_().mul_(-0.5).exp_()
-
-
-_SQRT_HALF_PI = float(np.sqrt(np.pi / 2))
-_TORCH = {
-    "softplus": (torch.nn.functional.softplus, torch.sigmoid, _sig_prime, torch.sigmoid_),
-    "gaussian": (
-        lambda z: _SQRT_HALF_PI * torch.erf(z / np.sqrt(2.0)),
-        lambda z: torch.exp(-(z**2) / 2),
-        lambda z: -z * torch.exp(-(z**2) / 2),
-        _gauss_dphi_,
-    ),
-}
+#: ``phi``, ``phi'``, ``phi''`` (None for ReLU), in-place ``phi'`` and ``B`` on tensors.
+TorchActivation = BoundActivation
 
 
 def torch_activation(name: str) -> TorchActivation:
-    """The torch twin of ``bounds.kernels.ACTIVATIONS[name]`` (smooth activations only)."""
-    if name not in _TORCH:
+    """``bounds.activations.ACTIVATIONS[name]`` on tensors (smooth activations only: the
+    theorems need a bounded ``phi''``)."""
+    smooth = sorted(k for k, a in ACTIVATIONS.items() if a.smooth)
+    if name not in smooth:
         raise ValueError(
-            f"activation must be one of {sorted(_TORCH)} (smooth, as the theorems "
-            f"require), got {name!r}"
+            f"activation must be one of {smooth} (smooth, as the theorems require), got {name!r}"
         )
-    phi, dphi, ddphi, dphi_ = _TORCH[name]
-    return TorchActivation(name, phi, dphi, ddphi, ACTIVATIONS[name].B, dphi_)
+    return ACTIVATIONS[name].on(TORCH)

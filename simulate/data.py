@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from bounds import validate
+
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
@@ -43,12 +45,6 @@ class Dataset:
     @property
     def d(self) -> int:
         return int(self.X_train.shape[1])
-
-
-def _check_pos_int(name: str, value: Any, minimum: int = 1) -> int:
-    if not (isinstance(value, int | np.integer) and value >= minimum):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _normalize(X: np.ndarray) -> np.ndarray:
@@ -106,8 +102,8 @@ def gaussian_mixture(
     the centres stay unit-norm either way.  ``meta`` holds ``centers`` (KC x d) and the cluster
     ids of train and test points.
     """
-    n, n_test = _check_pos_int("n", n), _check_pos_int("n_test", n_test)
-    K, C, d = _check_pos_int("K", K), _check_pos_int("C", C), _check_pos_int("d", d)
+    n, n_test = validate.count("n", n), validate.count("n_test", n_test)
+    K, C, d = validate.count("K", K), validate.count("C", C), validate.count("d", d)
     if not (np.isfinite(sigma) and sigma >= 0):
         raise ValueError(f"sigma must be >= 0, got {sigma!r}")
     rng = np.random.default_rng(seed)
@@ -233,7 +229,7 @@ def linear_model(
     that ``||w*|| = w_star_norm`` (default ``sqrt(n)``, which makes ``||ybar|| = sqrt(n)`` like
     one-hot labels).
     """
-    n, d, r = _check_pos_int("n", n), _check_pos_int("d", d), _check_pos_int("r", r)
+    n, d, r = validate.count("n", n), validate.count("d", d), validate.count("r", r)
     if not r <= n <= d:
         raise ValueError(
             f"need r <= n <= d (rank-r signal, overparameterised), got r={r}, n={n}, d={d}"
@@ -261,7 +257,7 @@ def digits(n_train: int, n_test: int, seed: int) -> Dataset:
     """
     from sklearn.datasets import load_digits  # local: the data ships with scikit-learn
 
-    n_train, n_test = _check_pos_int("n_train", n_train), _check_pos_int("n_test", n_test)
+    n_train, n_test = validate.count("n_train", n_train), validate.count("n_test", n_test)
     data = load_digits()
     X, labels = data.data.astype(np.float64), data.target
     if n_train + n_test > X.shape[0]:

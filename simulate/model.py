@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from bounds import validate
 from bounds.formulas import STEP_SHALLOW
 from bounds.theorems import evaluate_expression, nu_random_init
 
@@ -265,11 +266,8 @@ def init_random(
     Drawn with numpy's ``default_rng(seed)`` in float64, so every device starts from the same
     numbers.
     """
-    for name, val in (("k", k), ("d", d), ("K", K)):
-        if not (isinstance(val, int | np.integer) and val >= 1):
-            raise ValueError(f"{name} must be a positive integer, got {val!r}")
-    if not (np.isfinite(nu) and nu > 0):
-        raise ValueError(f"nu must be positive and finite, got {nu!r}")
+    k, d, K = validate.count("k", k), validate.count("d", d), validate.count("K", K)
+    nu = validate.positive_number("nu", nu)
     rng = np.random.default_rng(seed)
     W0 = rng.standard_normal((k, d))
     V = rng.choice([-1.0, 1.0], size=(K, k)) * nu / np.sqrt(k * K)

@@ -15,6 +15,7 @@ import bounds
 from bounds import formulas as F
 from bounds import symbolic
 from bounds.theorems import evaluate_expression
+from tests.theorem_cases import REFERENCE
 
 # A valid 6.24 point: ||X|| = sqrt(n) allows alpha <= 1/sqrt(K).
 BASE_624 = dict(
@@ -91,25 +92,6 @@ def test_6_21_matches_hand_transcription():
     assert rep.error == pytest.approx(err, rel=1e-12)
     width = 25600 * Cr**2 * G**4 / (0.5**8 * 0.2**2)
     assert float({c.name: c for c in rep.conditions}["width"].rhs) == pytest.approx(width)
-
-
-def test_5_3_matches_the_statement():
-    rep = bounds.theorem_5_3(
-        alpha=1.0,
-        Gamma=2.0,
-        delta=0.5,
-        beta=4.0,
-        eps0=0.01,
-        eps=1e-3,
-        r0_norm=5.0,
-        r0_info=4.0,
-        r0_nuisance=3.0,
-        r0_pinv=2.0,
-    )
-    G = float(rep.inputs["Gamma_effective"])
-    assert rep.train_residual == pytest.approx(math.exp(-G) * 4 + 3 + 0.5 / 4 * 5)
-    assert rep.radius == pytest.approx(2 * (2 + G * 3 + 0.5 * G * 5))
-    assert bool(rep.rigorous)
 
 
 @st.composite
@@ -307,96 +289,15 @@ def test_missing_input_named():
         bounds.evaluate("6.24", **p)
 
 
-def test_every_theorem_evaluates():
-    calls = {
-        "2.2": dict(alpha=0.1, Gamma=2, k=100, n=100, K=2, y_nuisance=1.0),
-        "2.3": dict(alpha=0.1, Gamma=2, k=100, n=100, r0_norm=5.0, r0_nuisance=1.0),
-        "2.5": dict(Gamma=2, k=100, n=100, K=2, C=2, lambda_M=0.2, sigma=0.01),
-        "A.3": dict(
-            Gamma=2, zeta=0.1, delta=0.1, k=100, n=100, K=2, C=2, B=1, lambda_M=0.2, sigma=0.01
-        ),
-        "6.22": dict(
-            alpha=0.5,
-            Gamma=2,
-            zeta=0.1,
-            delta=0.1,
-            k=100,
-            n=100,
-            nu=1,
-            B=1,
-            X_norm=10,
-            r0_norm=10,
-            r0_nuisance=2,
-            distance=3,
-        ),
-        "6.23": dict(
-            alpha=0.3,
-            Gamma=2,
-            zeta=0.1,
-            k=100,
-            n=100,
-            K=2,
-            B=1,
-            X_norm=10,
-            y_info=9.0,
-            y_nuisance=math.sqrt(19),
-            distance=2,
-        ),
-        "6.25": dict(
-            alpha=0.3,
-            Gamma=2,
-            zeta=0.1,
-            delta=0.1,
-            k=100,
-            n=100,
-            K=2,
-            B=1,
-            X_norm=10,
-            y_info=9.0,
-            y_nuisance=math.sqrt(19),
-            distance=2,
-        ),
-        "L6.13": dict(k=100, n=100, K=2, B=1, X_norm=10, nu=1, delta=0.1),
-        "L6.14": dict(nu=0.1, B=1, k=100, K=2, n=100, y_norm=10),
-        "L6.18": dict(
-            nu=1, B=1, n=100, k=100, M_W=1, M_V=0, R=1, energy=1, train_loss=0.1, delta=0.1
-        ),
-        "L6.19": dict(
-            alpha=0.5,
-            Gamma=2,
-            delta=0.5,
-            k=100,
-            nu=1,
-            B=1,
-            X_norm=10,
-            eps0=0,
-            r0_norm=5,
-            r0_info=4,
-            r0_nuisance=3,
-            distance=2,
-        ),
-        "L6.20": dict(
-            alpha=0.5,
-            Gamma=2,
-            zeta=0.5,
-            k=100,
-            nu=1,
-            B=1,
-            X_norm=10,
-            eps0=0,
-            c=0.5,
-            r0_norm=5,
-            r0_info=4,
-            r0_nuisance=3,
-            distance=2,
-        ),
-    }
-    assert set(calls) | {"5.3", "6.21", "6.24"} == set(F.DEFS)
-    for key, kw in calls.items():
-        rep = bounds.evaluate(key, **kw)
-        assert rep.conclusions and all(np.isfinite(v).all() for v in rep.conclusions.values())
-        fn = getattr(bounds, F.DEFS[key].function_name)
-        assert fn(**kw).to_dict() == rep.to_dict()
+@pytest.mark.parametrize("key", list(F.DEFS))
+def test_every_theorem_evaluates(key):
+    """Every registered theorem at its reference point (tests/theorem_cases.py): finite
+    conclusions, and the generated function gives the report of ``evaluate``."""
+    kw = REFERENCE[key].inputs
+    rep = bounds.evaluate(key, **kw)
+    assert rep.conclusions and all(np.isfinite(v).all() for v in rep.conclusions.values())
+    fn = getattr(bounds, F.DEFS[key].function_name)
+    assert fn(**kw).to_dict() == rep.to_dict()
 
 
 def test_lemma_6_20_information_ratio_applies_only_with_eps0():

@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from bounds import validate
+
 from .. import io
 from ..backend import resolve_device
 
@@ -103,16 +105,20 @@ def field_docs(cls: type) -> dict[str, str]:
 
 def positive(cfg: Any, *names: str, integer: bool = False) -> None:
     """Check that each named field is positive (and an integer when asked)."""
+    check = validate.count if integer else validate.positive_number
     for name in names:
         val = getattr(cfg, name)
         vals = val if isinstance(val, tuple) else (val,)
         if not vals:
             raise ValueError(f"{name} must not be empty, got {val!r}")
         for x in vals:
-            ok = isinstance(x, int) if integer else isinstance(x, int | float)
-            if not ok or isinstance(x, bool) or not np.isfinite(x) or x <= 0:
+            try:
+                check(name, x)
+            except ValueError:
                 kind = "positive integer" if integer else "positive number"
-                raise ValueError(f"{name} must be a {kind} (or a tuple of them), got {val!r}")
+                raise ValueError(
+                    f"{name} must be a {kind} (or a tuple of them), got {val!r}"
+                ) from None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -121,8 +121,6 @@ class Config(BaseConfig):
 
 #: ``rademacher``: V of Theorems 6.23-6.25; ``positive``: |V| (the negative control).
 OUTPUT_SIGNS = ("rademacher", "positive")
-#: B of Lemma 6.10 for softplus: |phi'| <= 1 and |phi''| <= 1/4 <= 1.
-B_SOFTPLUS = 1.0
 #: The gap's log-log slope in k must lie this far below the bound's (about -1 against -0.5).
 SLOPE_MARGIN = 0.25
 #: Bytes per float64 number.
@@ -160,8 +158,9 @@ def _track(
     net0 = init_random(k, cfg.d, cfg.K, cfg.nu, seed0, device=cfg.device)
     if cfg.output_signs == "positive":
         net0 = net0.with_V(net0.V.abs())
+    B = net0.act.B  # |phi'|, |phi''| <= B (Lemma 6.10)
     X_norm = spectral_norm(ds.X_train)
-    beta = cfg.nu * B_SOFTPLUS * X_norm  # Lemma 6.10
+    beta = cfg.nu * B * X_norm  # Lemma 6.10: beta = nu B ||X||
     split0 = jacobian_split(net0, X, info_rank=1)
     alpha = cfg.cutoff_fraction * split0.lambda_1
     split = split0.with_cutoff(alpha)
@@ -203,7 +202,7 @@ def _track(
     radius = float(rep0.radius)
     D = float(split.early_stopping_distance(r0, G_eff))
     radius_proof = 2 * (D + G_eff * q["r0_norm"] / alpha)
-    lip = dict(k=k, nu=cfg.nu, B=B_SOFTPLUS, X_norm=X_norm)
+    lip = dict(k=k, nu=cfg.nu, B=B, X_norm=X_norm)
     eps_rig = float(bounds.assumption_2_eps(radius=radius_proof, **lip))
     eps_rig_R = float(bounds.assumption_2_eps(radius=radius, **lip))
     d_path = float(bounds.delta_star_5_3(alpha=alpha, Gamma=G_eff, beta=beta, eps=eps_path))
@@ -215,7 +214,7 @@ def _track(
             alpha=alpha,
             Gamma=G_eff,
             nu=cfg.nu,
-            B=B_SOFTPLUS,
+            B=B,
             X_norm=X_norm,
             r0_norm=q["r0_norm"],
             r0_nuisance=q["r0_nuisance"],
@@ -231,7 +230,7 @@ def _track(
             Gamma=Gm,
             delta=1.0,
             nu=cfg.nu,
-            B=B_SOFTPLUS,
+            B=B,
             X_norm=X_norm,
             eps0=0.0,
             eta=eta,
