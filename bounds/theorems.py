@@ -38,6 +38,7 @@ __all__ = [
     "make_function",
     "nu_random_init",
     "theorem_function",
+    "width_5_3",
 ]
 
 #: A real iteration count within this relative distance of a whole number ``m`` counts as ``m``

@@ -139,7 +139,7 @@ def uniform_sphere(n: int, d: int, seed: int) -> np.ndarray:
     Inputs with no cluster structure: the reference that the mixture's spectrum is compared
     with (the ``spectrum`` experiment) and a negative control.
     """
-    n, d = _check_pos_int("n", n), _check_pos_int("d", d)
+    n, d = validate.count("n", n), validate.count("d", d)
     return _normalize(np.random.default_rng(seed).standard_normal((n, d)))
 
 
