@@ -7,6 +7,8 @@ Examples::
         --K 10 --B 1 --X_norm 31.6 --y_info 30 --y_nuisance 10 --y_pinv 5
     jacobound bound 6.24 ... --alpha 0.1,0.2,0.3          # a grid: comma-separated values
     jacobound solve 6.24 --for k ...                      # smallest width meeting (6.89)
+    jacobound solve 6.24 --for n --goal error --target 0.5 --y_info_fraction 0.99 \
+        --X_norm_fraction 0.3 ...                         # smallest n with error <= 0.5
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from typing import Any, NoReturn
 import numpy as np
 
 from . import formulas as F
-from .symbolic import latex, solve_for
+from .fractions import FRACTIONS, fraction_names
+from .symbolic import GAMMA_EFF, latex, solve_for
 from .theorems import evaluate, list_theorems
 
 #: Exit status of a command killed by SIGPIPE (128 + 13), used when stdout is closed early.
@@ -54,19 +57,20 @@ def _number(text: str) -> Any:
 
 
 def _params(
-    key: str, argv: Sequence[str], extra: Sequence[str] = ()
+    key: str, argv: Sequence[str], extra: Sequence[str] = (), more: Sequence[str] = ()
 ) -> tuple[dict[str, Any], argparse.Namespace]:
     d = F.get(key)
     p = OneLineParser(prog=f"jacobound ... {d.key}", add_help=True)
     for name in d.inputs:
         p.add_argument(f"--{name}", type=_number, required=name not in extra)
-    for name in d.defaults:
+    for name in (*d.defaults, *more):
         p.add_argument(f"--{name}", type=_number, default=None)
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--markdown", action="store_true", help="print the report as Markdown")
-    p.add_argument("--latex", action="store_true", help="also print the formulas in LaTeX")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print the result as JSON")
+    fmt.add_argument("--markdown", action="store_true", help="print the result as Markdown")
+    fmt.add_argument("--latex", action="store_true", help="also print the formulas in LaTeX")
     ns = p.parse_args(list(argv))
-    vals = {name: getattr(ns, name) for name in (*d.inputs, *d.defaults)}
+    vals = {name: getattr(ns, name) for name in (*d.inputs, *d.defaults, *more)}
     return {k: val for k, val in vals.items() if val is not None}, ns
 
 
@@ -95,19 +99,58 @@ def cmd_bound(args: argparse.Namespace) -> int:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
-    vals, _ = _params(args.theorem, args.params, extra=(args.unknown,))
+    fractions = fraction_names(args.theorem)
+    # With a fraction, the absolute input it sets is not required (and may not be given).
+    vals, ns = _params(
+        args.theorem,
+        args.params,
+        extra=(args.unknown, *(FRACTIONS[f] for f in fractions)),
+        more=fractions,
+    )
     vals.pop(args.unknown, None)
-    sol = solve_for(args.theorem, args.unknown, goal=args.goal, extremum=args.extremum, **vals)
+    d = F.get(args.theorem)
+    sol = solve_for(
+        args.theorem,
+        args.unknown,
+        goal=args.goal,
+        target=args.target,
+        extremum=args.extremum,
+        **vals,
+    )
     word = {"min": "smallest", "max": "largest"}[
         args.extremum or ("max" if args.unknown == "alpha" else "min")
     ]
-    print(
-        f"Theorem {F.get(args.theorem).key}: {word} {sol.unknown} with {sol.goal!r} satisfied: "
-        f"{sol.value:.6g}"
-    )
+    what = f"{sol.goal} <= {sol.target:g}" if sol.target is not None else repr(sol.goal)
+    if ns.json:
+        out = {"theorem": d.key, "extremum": word, "inputs": vals, **sol.to_dict()}
+        print(json.dumps(out, indent=2, allow_nan=False, default=_json_default))
+        return 0
+    head = f"Theorem {d.key}: {word} {sol.unknown} with {what} satisfied: {sol.value:.6g}"
+    if ns.markdown:
+        print(f"**{head}**\n")
+        if sol.exact is not None:
+            print(f"closed form of the boundary: ${sol.unknown} = {sol.exact_latex}$")
+            if sol.gamma_effective is not None:
+                print(f"\nwith $\\Gamma_{{\\mathrm{{eff}}}} = {sol.gamma_effective:.6g}$")
+        return 0
+    print(head)
     if sol.exact is not None:
-        print(f"  closed form of the boundary: {sol.unknown} = {sol.exact}")
+        shown = sol.exact_latex if ns.latex else str(sol.exact)
+        print(f"  closed form of the boundary: {sol.unknown} = {shown}")
+        if sol.gamma_effective is not None and GAMMA_EFF in sol.exact.free_symbols:
+            print(
+                f"  with Gamma_eff = Gamma * max(ceil(T)/T, 1) = {sol.gamma_effective:.6g} "
+                "(the Gamma the theorem is evaluated at)"
+            )
+        if sol.exact_value is not None:
+            print(f"  = {sol.exact_value:.6g} at these inputs")
     return 0
+
+
+def _json_default(x: Any) -> Any:
+    if isinstance(x, np.ndarray | np.generic):
+        return x.tolist()
+    raise TypeError(f"not JSON serialisable: {type(x).__name__}")
 
 
 def add_commands(sub: Any) -> None:
@@ -126,7 +169,14 @@ def add_commands(sub: Any) -> None:
     s.add_argument(
         "--goal",
         default="width",
-        help="a hypothesis name (default width), 'rigorous' or 'nonvacuous'",
+        help="a hypothesis name (default width), 'rigorous', 'nonvacuous', or a conclusion "
+        "with --target",
+    )
+    s.add_argument(
+        "--target",
+        type=float,
+        default=None,
+        help="with a conclusion as --goal (e.g. error): the value it must not exceed",
     )
     s.add_argument("--extremum", choices=("min", "max"), default=None)
     s.set_defaults(func=cmd_solve, takes_params=True)

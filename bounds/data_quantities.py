@@ -225,6 +225,11 @@ def _checked_gamma(key: str, **values: Any) -> float:
     return G
 
 
+#: Inputs of the split that ``from_data``/``from_jacobian`` accept as grids: the one
+#: eigendecomposition is split at each value's cutoff (:meth:`InfoNuisance.with_cutoff`).
+GRID_NAMES = ("alpha",)
+
+
 def _check_scalars(
     fn: str,
     d: F.TheoremDef,
@@ -237,8 +242,10 @@ def _check_scalars(
 
     Each value must lie in its theorem's range; names the data determine are refused.  Inputs
     the data quantities depend on (those of ``cutoff``, and of ``Gamma ceil(T)/T`` at which the
-    distance is computed) must be scalars: each value would need its own split.  The others
-    (``delta``, ``k``, ...) may be grids, as in :func:`bounds.evaluate`.
+    distance is computed) must be scalars: each value would need its own split.  ``alpha`` is
+    the exception: an ``alpha`` grid is split once per value from one decomposition
+    (:data:`GRID_NAMES`).  The others (``delta``, ``k``, ...) may be grids, as in
+    :func:`bounds.evaluate`.
     """
     from .theorems import _validate_input
 
@@ -260,7 +267,7 @@ def _check_scalars(
         if val is None:
             continue
         arr = _validate_input(d, name, val)
-        if arr.ndim and name in point:
+        if arr.ndim and name in point and name not in GRID_NAMES:
             raise ValueError(
                 f"{fn}: {name} must be a scalar (the data quantities depend on it), got shape "
                 f"{arr.shape}; call {fn} once per value"
@@ -271,6 +278,25 @@ def _check_scalars(
     ]
     if missing:
         raise ValueError(f"{fn}: Theorem {d.key} needs {', '.join(missing)}")
+
+
+def data_cutoff(key: str) -> Any:
+    """The cutoff (sympy) at which ``from_data``/``from_jacobian`` split for Theorem ``key``:
+    its ``cutoff`` when its reference is the kernel or a Jacobian, else ``None``."""
+    d = F.get(key)
+    return d.cutoff if d.reference in ("kernel", "jacobian") else None
+
+
+def computed_names(key: str) -> tuple[str, ...]:
+    """Inputs of Theorem ``key`` that ``from_data``/``from_jacobian`` compute from the data."""
+    d = F.get(key)
+    return _computed(d) if d.reference is not None else ()
+
+
+def point_names(key: str) -> set[str]:
+    """Inputs of ``from_data``/``from_jacobian`` for ``key`` that need their own split or
+    distance (scalars there, except :data:`GRID_NAMES`)."""
+    return _point_names(F.get(key), data_cutoff(F.get(key).key))
 
 
 def _point_names(d: F.TheoremDef, cutoff: Any) -> set[str]:
@@ -382,6 +408,62 @@ def _require_smooth(rep: Report, act: Activation) -> Report:
     return replace(rep, conditions=(*rep.conditions, cond), notes=(*rep.notes, note))
 
 
+def _alpha_grid(
+    point: Any,
+    key: str,
+    scalars: dict[str, Any],
+    base: dict[str, Any],
+    return_quantities: bool,
+) -> Any:
+    """A report on an ``alpha`` grid: one split per value, from one decomposition.
+
+    ``point(**scalars)`` evaluates one ``alpha`` (reusing the decomposition) and returns
+    ``(report, quantities)``; the data quantities of every point are then passed, as arrays of
+    ``alpha``'s shape, to one :func:`bounds.evaluate` call, so the grid report broadcasts as a
+    report of :func:`bounds.evaluate` does.  Errors name the ``alpha`` value at fault.
+    """
+    alphas = v.as_float("alpha", scalars["alpha"])
+    d = F.get(key)
+    reps, qs = [], []
+    for a in alphas.reshape(-1):
+        try:
+            rep, q = point(**{**scalars, "alpha": float(a)}, return_quantities=True)
+        except ValueError as exc:
+            raise ValueError(f"at alpha={float(a):g} of the alpha grid: {exc}") from None
+        reps.append(rep)
+        qs.append(q)
+
+    def stack(field_: str) -> np.ndarray:
+        return np.array([getattr(q, field_) for q in qs]).reshape(alphas.shape)
+
+    takes = (*d.inputs, *d.defaults)
+    data: dict[str, Any] = {
+        name: np.array([q.as_inputs()[name] for q in qs], dtype=np.float64).reshape(alphas.shape)
+        for name in qs[0].as_inputs()
+        if name in takes and name not in base and name not in scalars
+    }
+    extra = dict(reps[0].inputs)
+    for name in ("lambda_1", "B", "X_norm"):  # the same at every alpha (one spectrum)
+        if name in takes and name not in scalars and name not in data and name in extra:
+            data[name] = float(extra[name])
+    rep = evaluate(key, **base, **data, **scalars)
+    # Rows the data add (a non-smooth activation's hypothesis) and the rank boundary.
+    known = {c.name for c in rep.conditions}
+    more = tuple(c for c in reps[0].conditions if c.name not in known)
+    if more:
+        rep = replace(rep, conditions=(*rep.conditions, *more), notes=reps[0].notes)
+    if any("rank" in r.boundary for r in reps) and "rank" not in rep.boundary:
+        rep = replace(rep, boundary=(*rep.boundary, "rank"))
+    if not return_quantities:
+        return rep
+    q0 = qs[0]
+    grid_q = replace(
+        q0,
+        **{f: stack(f) for f in ("cutoff", "rank", "norm", "info", "nuisance", "pinv", "distance")},
+    )
+    return rep, grid_q
+
+
 @overload
 def from_data(
     theorem: str,
@@ -430,8 +512,9 @@ def from_data(
     X : array_like, shape (n, d)
         Unit-norm inputs (for A.3 rows may deviate from unit norm, docs/theory.md#i14-mixture-unit-norm; they are only used
         through ``||X||``).
-    y : array_like, shape (n, K)
-        One-hot labels.
+    y : array_like, shape (n, K) or (n,)
+        One-hot labels, or integer class labels ``0..K-1`` as scikit-learn takes them (one-hot
+        internally; ``K = max(y) + 1`` unless ``K=`` is given, e.g. when a class is absent).
     activation, degree
         Passed to :func:`bounds.kernels.ntk`; ``B`` defaults to the activation's bound.  A
         non-smooth activation (``Activation.smooth`` false, e.g. ``"relu"``) adds the failing
@@ -444,18 +527,27 @@ def from_data(
         (e.g. to evaluate several theorems on one dataset); otherwise computed here.
     **scalars
         The theorem's user scalars (``alpha``, ``Gamma``, ``zeta``, ``delta``, ``k``, ...).
+        ``alpha`` may be an array: the kernel is decomposed once and split at each value's
+        cutoff, and the report holds one value per ``alpha`` (as :func:`bounds.evaluate` on a
+        grid; other grids, e.g. of ``delta``, must broadcast with it).  ``K`` may be given
+        (see ``y``).
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((40, 5)); X /= np.linalg.norm(X, axis=1, keepdims=True)
-    >>> y = np.eye(2)[rng.integers(0, 2, 40)]
-    >>> rep = from_data("6.24", X, y, alpha=0.05, Gamma=2, zeta=0.05, delta=0.1, k=10**6)
+    >>> labels = rng.integers(0, 2, 40)
+    >>> rep = from_data("6.24", X, labels, alpha=0.05, Gamma=2, zeta=0.05, delta=0.1, k=10**6)
     >>> sorted(rep.conclusions)[:2]
     ['bias', 'confidence']
+    >>> grid = from_data("6.24", X, labels, alpha=[0.02, 0.05], Gamma=2, zeta=0.05, delta=0.1,
+    ...                  k=10**6)
+    >>> grid.error.shape, bool(grid.error[1] == rep.error)
+    ((2,), True)
     """
     d = _route(theorem, "from_data", ("kernel", "centers"))
     key = d.key
+    n_classes = scalars.pop("K", None)
     # B defaults to the activation's bound.
     cut = d.cutoff if d.reference == "kernel" else None
     _check_scalars("from_data", d, scalars, _computed(d), ("B",), cut)
@@ -465,7 +557,7 @@ def from_data(
             f"activation must be a name such as 'softplus' or an Activation, got {activation!r}"
         )
     act = get_activation(activation)
-    Y = v.one_hot("y", y)
+    Y = v.label_matrix("y", y, n_classes)
     n, K = Y.shape
     if "B" in d.arguments:
         scalars.setdefault("B", act.B)
@@ -497,6 +589,16 @@ def from_data(
                 f"kernel_eigh must be (eigenvalues (n,), eigenvectors (n, n)) of Sigma~(X) with "
                 f"n = {n}; got shapes {lam.shape}, {U.shape}"
             )
+    if np.ndim(scalars.get("alpha", 0.0)) > 0:
+        return _alpha_grid(
+            lambda **kw: from_data(
+                key, A, Y, activation=act, degree=degree, kernel_eigh=(lam, U), **kw
+            ),
+            key,
+            scalars,
+            {"n": n, "K": K},
+            return_quantities,
+        )
     y_cm = class_major(Y)
     base = {"n": n, "K": K}
     assert d.cutoff is not None
@@ -528,6 +630,7 @@ def from_jacobian(
     r0: ArrayLike,
     J: ArrayLike | None = ...,
     gram: ArrayLike | None = ...,
+    split: InfoNuisance | None = ...,
     return_quantities: Literal[False] = ...,
     **scalars: Any,
 ) -> Report: ...
@@ -538,6 +641,7 @@ def from_jacobian(
     r0: ArrayLike,
     J: ArrayLike | None = ...,
     gram: ArrayLike | None = ...,
+    split: InfoNuisance | None = ...,
     return_quantities: Literal[True],
     **scalars: Any,
 ) -> tuple[Report, DataQuantities]: ...
@@ -547,6 +651,7 @@ def from_jacobian(
     r0: ArrayLike,
     J: ArrayLike | None = None,
     gram: ArrayLike | None = None,
+    split: InfoNuisance | None = None,
     return_quantities: bool = False,
     **scalars: Any,
 ) -> Report | tuple[Report, DataQuantities]:
@@ -562,15 +667,23 @@ def from_jacobian(
         Reference Jacobian (e.g. ``J(W_0)``, class-major rows).
     gram : array_like, shape (nK, nK), optional
         ``J J^T`` instead of ``J``.
+    split : InfoNuisance, optional
+        A split of ``J`` at any cutoff, instead of ``J``/``gram``: its eigenpairs are reused
+        (:meth:`InfoNuisance.with_cutoff`), e.g. to evaluate many inputs on one SVD.
     **scalars
         The theorem's scalars.  For 6.21/6.22 pass ``n`` (``K = len(r0)/n``), ``nu``, ``B``,
         ``X_norm``, ``alpha`` (normalised); for 2.3 ``n`` and ``alpha``; for 5.3 and the lemmas
-        ``alpha`` is the raw cutoff.
+        ``alpha`` is the raw cutoff.  ``alpha`` may be an array: ``J`` is decomposed once and
+        split at each value's cutoff (one report on the grid, as for :func:`from_data`).
     """
     d = _route(theorem, "from_jacobian", ("jacobian",))
     key = d.key
-    if (J is None) == (gram is None):
-        raise ValueError("pass exactly one of J (Jacobian) or gram (J J^T)")
+    if sum(x is not None for x in (J, gram, split)) != 1:
+        raise ValueError(
+            "pass exactly one of J (Jacobian), gram (J J^T) or split (an InfoNuisance of J)"
+        )
+    if split is not None and not isinstance(split, InfoNuisance):
+        raise TypeError(f"split must be an InfoNuisance, got {type(split).__name__}")
     cut_expr: Any = d.cutoff
     _check_scalars("from_jacobian", d, scalars, _DATA_NAMES["jacobian"], cutoff=cut_expr)
     scalars = {k_: val for k_, val in scalars.items() if val is not None}
@@ -580,12 +693,23 @@ def from_jacobian(
             f"n must divide len(r0) = {r.shape[0]} (r0 is class-major, length n K), got "
             f"n = {int(scalars['n'])}"
         )
-    cutoff = float(evaluate_expression(cut_expr, scalars))
+    grid = np.ndim(scalars.get("alpha", 0.0)) > 0
+    # An alpha grid is split from one decomposition, made at the smallest alpha's cutoff
+    # (every cutoff is proportional to alpha), then reused at every value.
+    at = {**scalars, "alpha": float(np.min(scalars["alpha"]))} if grid else scalars
+    cutoff = float(evaluate_expression(cut_expr, at))
     if not (np.isfinite(cutoff) and cutoff > 0):
-        _check_cutoff(cutoff, np.inf, d, cut_expr, scalars)
+        _check_cutoff(cutoff, np.inf, d, cut_expr, at)
     if cutoff * cutoff < np.finfo(np.float64).tiny:
-        _check_cutoff(cutoff, np.inf, d, cut_expr, scalars)
-    if J is not None:
+        _check_cutoff(cutoff, np.inf, d, cut_expr, at)
+    if split is not None:
+        if split.dim != r.shape[0]:
+            raise ValueError(
+                f"split must act on vectors of length len(r0) = {r.shape[0]}, got {split.dim}"
+            )
+        _check_cutoff(cutoff, split.lambda_1, d, cut_expr, at)
+        split = split.with_cutoff(cutoff)
+    elif J is not None:
         Jm = v.matrix("J", J)
         if Jm.shape[0] != r.shape[0]:
             raise ValueError(f"J must have len(r0) = {r.shape[0]} rows, got shape {Jm.shape}")
@@ -593,7 +717,7 @@ def from_jacobian(
             split = InfoNuisance.from_jacobian(Jm, cutoff)
         except ValueError:
             # Only on failure: say which inputs put the cutoff above ||J|| (an extra SVD).
-            _check_cutoff(cutoff, float(np.linalg.norm(Jm, 2)), d, cut_expr, scalars)
+            _check_cutoff(cutoff, float(np.linalg.norm(Jm, 2)), d, cut_expr, at)
             raise
     else:
         assert gram is not None
@@ -605,8 +729,17 @@ def from_jacobian(
         except ValueError as exc:
             lam_top = float(np.linalg.eigvalsh((Gm + Gm.T) / 2)[-1])
             if lam_top > 0 and np.allclose(Gm, Gm.T, rtol=1e-10, atol=1e-12 * np.abs(Gm).max()):
-                _check_cutoff(cutoff, float(np.sqrt(lam_top)), d, cut_expr, scalars)
+                _check_cutoff(cutoff, float(np.sqrt(lam_top)), d, cut_expr, at)
             raise ValueError(f"gram: {exc}") from None
+    if grid:
+        base_split = split
+        return _alpha_grid(
+            lambda **kw: from_jacobian(key, r0=r, split=base_split, **kw),
+            key,
+            scalars,
+            {},
+            return_quantities,
+        )
     if "lambda_1" in d.defaults:
         scalars.setdefault("lambda_1", split.lambda_1)
     base = dict(scalars)

@@ -6,6 +6,7 @@ evaluated on a grid carries one value per grid point (``rigorous`` and ``vacuous
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,10 +33,115 @@ RELATIONS = {
 BOUNDARY_RTOL = 1e-9
 
 
+#: Text-mode LaTeX for the characters that are special in LaTeX (or print wrongly in the
+#: default OT1 font), and for the non-ASCII symbols the reports use.
+_TEX_TEXT = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+}
+#: Non-ASCII symbols as math-mode commands (``\lesssim``, ``\gtrsim`` need amssymb).
+_TEX_MATH_SYMBOLS = {
+    "≲": r"\lesssim",
+    "≳": r"\gtrsim",
+    "∝": r"\propto",
+    "≥": r"\geq",
+    "≤": r"\leq",
+    "⊗": r"\otimes",
+    "†": r"\dagger",
+    "‖": r"\|",
+    "Σ": r"\Sigma",
+    "Γ": r"\Gamma",
+    "Π": r"\Pi",
+    "α": r"\alpha",
+    "η": r"\eta",
+    "ζ": r"\zeta",
+    "λ": r"\lambda",
+    "ν": r"\nu",
+    "φ": r"\varphi",
+    "σ": r"\sigma",
+    "δ": r"\delta",
+    "ε": r"\varepsilon",
+    "√": r"\surd",
+}
+
+
+def latex_escape(text: Any) -> str:
+    """``text`` for LaTeX text mode: special characters escaped, math symbols in ``$...$``.
+
+    >>> print(latex_escape("||X|| <= sqrt(n) & 50% of k_1 ≲ 2^n"))
+    \\textbar{}\\textbar{}X\\textbar{}\\textbar{} \\textless{}= sqrt(n) \\& 50\\% of k\\_1 $\\lesssim$ 2\\textasciicircum{}n
+    """
+    out = []
+    for ch in " ".join(str(text).split()):
+        if ch in _TEX_TEXT:
+            out.append(_TEX_TEXT[ch])
+        elif ch in _TEX_MATH_SYMBOLS:
+            out.append(f"${_TEX_MATH_SYMBOLS[ch]}$")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _math_text(text: Any) -> str:
+    """``text`` inside math mode (``\\mathrm{...}``), for MathJax as well as LaTeX."""
+    out = []
+    for ch in " ".join(str(text).split()):
+        if ch.isalnum() and ch.isascii():
+            out.append(ch)
+        elif ch == " ":
+            out.append(r"\ ")
+        elif ch in "&%$#_{}":
+            out.append("\\" + ch)
+        elif ch in "()[],.;:'!?+-=/*<>|":
+            out.append(ch)
+        elif ch in _TEX_MATH_SYMBOLS:
+            out.append(_TEX_MATH_SYMBOLS[ch] + " ")
+        else:
+            out.append(r"\ast" if ch == "*" else "?")
+    return r"\mathrm{" + "".join(out) + "}"
+
+
+def _tex_number(x: Any) -> str:
+    """A number (or a grid's range, or a truth value) as math-mode LaTeX."""
+    arr = np.asarray(x)
+    if arr.ndim:
+        if arr.dtype == bool:
+            return rf"{int(arr.sum())}/{arr.size}\ \mathrm{{hold}}"
+        return rf"[{_tex_number(arr.min())}, {_tex_number(arr.max())}]"
+    val = arr.item()
+    if isinstance(val, bool):
+        return r"\mathrm{yes}" if val else r"\mathrm{no}"
+    text = f"{val:.4g}"
+    if "e" in text:
+        mant, exp = text.split("e")
+        return rf"{mant} \times 10^{{{int(exp)}}}"
+    return text
+
+
+_RELATION_TEX = {"<=": r"\le", ">=": r"\ge", "<": "<", ">": ">"}
+_EQUATION = re.compile(r"\((\d+\.\d+[a-z]?)\)")
+
+
 def md_cell(text: Any) -> str:
-    """``text`` as one Markdown table cell: ``|`` escaped (``||X||`` would split the row),
-    line breaks as spaces."""
-    return " ".join(str(text).splitlines()).replace("|", "\\|")
+    """``text`` as one GitHub-flavoured Markdown table cell.
+
+    Line breaks become spaces (a row is one line), backslashes are doubled (``a\\`` before the
+    closing ``|`` would escape it) and ``|`` is escaped (``||X||`` would split the row).  A GFM
+    parser reads the row as exactly its cells and renders their pipes and backslashes as
+    written; other Markdown in ``text`` (``*``, backticks) keeps its meaning.
+    """
+    return " ".join(str(text).splitlines()).replace("\\", "\\\\").replace("|", "\\|")
 
 
 @dataclass(frozen=True)
@@ -295,6 +401,128 @@ class Report:
             lines.append("notes")
             lines += [f"  - {n}" for n in self.notes]
         return "\n".join(lines)
+
+    def _closed_forms(self) -> tuple[dict[str, str], dict[str, str]]:
+        """LaTeX of each conclusion and hypothesis from the registry, in what the numbers
+        used (``Gamma_eff`` for ``Gamma`` where the report was evaluated at it)."""
+        from .formulas import DEFS
+        from .symbolic import GAMMA_EFF, latex
+
+        d = DEFS.get(self.theorem)
+        if d is None:
+            return {}, {}
+        import sympy as sp
+
+        subs = (
+            {sp.Symbol("Gamma", positive=True): GAMMA_EFF}
+            if "Gamma_effective" in self.inputs
+            else {}
+        )
+
+        def tex(e: Any) -> str:
+            return latex(e.subs(subs) if subs else e)
+
+        concl = {name: tex(e) for name, e in d.conclusions.items()}
+        conds = {
+            c.name: f"{tex(c.lhs)} {_RELATION_TEX[c.relation]} {tex(c.rhs)}" for c in d.conditions
+        }
+        return concl, conds
+
+    def _latex_rows(
+        self,
+    ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str, str, str, str]]]:
+        """Math-mode cells: (name, closed form, value) and (name, statement, eq., lhs, rhs,
+        holds).  Names are raw; the callers escape them for their mode."""
+        concl, conds = self._closed_forms()
+        rows = [
+            (name, concl.get(name, ""), _tex_number(val)) for name, val in self.conclusions.items()
+        ]
+        hyp = []
+        for c in self.conditions:
+            m = _EQUATION.search(c.description)
+            holds = _tex_number(c.holds)
+            if np.any(c.at_boundary):
+                holds += r"^{\ast}"
+            hyp.append(
+                (
+                    c.name,
+                    conds.get(c.name, ""),
+                    m.group(1) if m else "",
+                    _tex_number(c.lhs),
+                    _tex_number(c.rhs),
+                    holds,
+                )
+            )
+        return rows, hyp
+
+    def to_latex(self, *, booktabs: bool = False, label: str | None = None) -> str:
+        """The report as a LaTeX ``table`` for a paper: conclusions and hypotheses.
+
+        Two ``tabular`` blocks: each conclusion with its closed form (from
+        :mod:`bounds.symbolic`; ``\\Gamma_{\\mathrm{eff}}`` where the numbers used it) and
+        value; each hypothesis with its statement, equation number, both sides evaluated and
+        whether it holds (a star: at a tolerance boundary).  The caption gives the status line.
+        Text is escaped (:func:`latex_escape`); ``booktabs=True`` uses ``\\toprule`` etc.
+        (package booktabs), otherwise ``\\hline``.  ``\\lesssim`` in informal titles needs
+        amssymb.  On a grid, values are ranges ``[min, max]`` and ``holds`` a count.
+        """
+        top, mid, bottom = (
+            (r"\toprule", r"\midrule", r"\bottomrule")
+            if booktabs
+            else (r"\hline", r"\hline", r"\hline")
+        )
+        rows, hyp = self._latex_rows()
+        g_eff = self.inputs.get("Gamma_effective")
+        caption = latex_escape(f"Theorem {self.theorem}: {self.title}. Status: {self._status()}.")
+        if g_eff is not None:
+            caption += rf" Evaluated at $\Gamma_{{\mathrm{{eff}}}} = {_tex_number(g_eff)}$."
+        lines = [r"\begin{table}[ht]", r"\centering", r"\caption{" + caption + "}"]
+        if label is not None:
+            lines.append(r"\label{" + latex_escape(label) + "}")
+        lines += [r"\begin{tabular}{lll}", top, r"quantity & closed form & value \\", mid]
+        for name, form, val in rows:
+            lines.append(
+                rf"\texttt{{{latex_escape(name)}}} & {'$' + form + '$' if form else '--'} & ${val}$ \\"
+            )
+        lines += [bottom, r"\end{tabular}"]
+        if not self.conditions:  # e.g. Lemma 6.14: nothing to check
+            return "\n".join([*lines, r"\end{table}"])
+        lines += ["", r"\medskip", ""]
+        lines += [
+            r"\begin{tabular}{llllll}",
+            top,
+            r"hypothesis & statement & eq. & left & right & holds \\",
+            mid,
+        ]
+        for c, (name, stmt, eq, lhs, rhs, holds) in zip(self.conditions, hyp, strict=True):
+            statement = f"${stmt}$" if stmt else latex_escape(c.description)
+            lines.append(
+                rf"\texttt{{{latex_escape(name)}}} & {statement} & {latex_escape(eq) or '--'} & "
+                rf"${lhs}$ & ${rhs}$ & ${holds}$ \\"
+            )
+        lines += [bottom, r"\end{tabular}", r"\end{table}"]
+        return "\n".join(lines)
+
+    def _repr_latex_(self) -> str:
+        """The report as display math (``array``): renders in Jupyter (MathJax) and in LaTeX."""
+        rows, hyp = self._latex_rows()
+        head = r"\mathbf{Theorem\ " + _math_text(self.theorem)[8:-1] + r"}:\ "
+        head += _math_text(self._status())
+        lines = [
+            r"\begin{array}{lll}",
+            r"\mathrm{quantity} & \mathrm{closed\ form} & \mathrm{value} \\",
+            r"\hline",
+        ]
+        for name, form, val in rows:
+            lines.append(rf"{_math_text(name)} & {form} & {val} \\")
+        lines.append(r"\hline")
+        for name, stmt, _eq, lhs, rhs, holds in hyp:
+            lines.append(
+                rf"{_math_text(name)} & {stmt or _math_text('-')} & {lhs}\ \mathrm{{vs}}\ {rhs}\ "
+                rf"({holds}) \\"
+            )
+        lines.append(r"\end{array}")
+        return "$$" + head + "$$\n$$\n" + "\n".join(lines) + "\n$$"
 
     def _repr_markdown_(self) -> str:
         out = [

@@ -83,18 +83,24 @@ def _validate_input(d: TheoremDef, name: str, value: Any) -> np.ndarray:
     return v.in_range(name, value, lo, hi, lo_open=lo_open, hi_open=hi_open)
 
 
+#: Relative tolerance of ``y_info^2 + y_nuisance^2 = n`` (and of the same identity for ``r0``
+#: and for label fractions, :mod:`bounds.fractions`): norms computed by users carry far less
+#: error than 1e-6, and a wrong split is off by far more.
+PYTHAGORAS_RTOL = 1e-6
+
+
 def _consistency(vals: Mapping[str, np.ndarray]) -> None:
     """Norms of a vector and of its two projections must satisfy Pythagoras."""
     if {"y_info", "y_nuisance", "n"} <= vals.keys():
         tot = vals["y_info"] ** 2 + vals["y_nuisance"] ** 2
-        if not np.allclose(tot, vals["n"], rtol=1e-6, atol=1e-9):
+        if not np.allclose(tot, vals["n"], rtol=PYTHAGORAS_RTOL, atol=1e-9):
             raise ValueError(
                 "y_info and y_nuisance must satisfy y_info^2 + y_nuisance^2 = ||y||^2 = n "
                 f"(one-hot labels); got {np.ravel(tot)[0]:.6g} vs n = {np.ravel(vals['n'])[0]:g}"
             )
     if {"r0_info", "r0_nuisance", "r0_norm"} <= vals.keys():
         tot = vals["r0_info"] ** 2 + vals["r0_nuisance"] ** 2
-        if not np.allclose(tot, vals["r0_norm"] ** 2, rtol=1e-6, atol=1e-9):
+        if not np.allclose(tot, vals["r0_norm"] ** 2, rtol=PYTHAGORAS_RTOL, atol=1e-9):
             raise ValueError(
                 "r0_info and r0_nuisance must satisfy r0_info^2 + r0_nuisance^2 = r0_norm^2; "
                 f"got {np.ravel(tot)[0]:.6g} vs {np.ravel(vals['r0_norm'] ** 2)[0]:.6g}"

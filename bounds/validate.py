@@ -274,9 +274,59 @@ def one_hot(name: str, y: ArrayLike, n: int | None = None) -> Array:
     is01 = np.all((arr == 0.0) | (arr == 1.0))
     if not is01 or not np.all(arr.sum(axis=1) == 1.0):
         raise ValueError(
-            f"{name} must be one-hot: an (n, K) array of 0/1 with exactly one 1 per row"
+            f"{name} must be one-hot: an (n, K) array of 0/1 with exactly one 1 per row (or a "
+            "1-d array of integer class labels 0..K-1)"
         )
     return arr
+
+
+def label_matrix(name: str, y: ArrayLike, n_classes: int | None = None) -> Array:
+    """Labels as an (n, K) one-hot matrix: ``y`` one-hot already, or integer class labels.
+
+    A 1-d ``y`` holds class labels ``0..K-1`` as scikit-learn takes them (integers, or floats
+    with integral values); ``K`` is ``n_classes`` when given, else ``max(y) + 1``.  A 2-d ``y``
+    must be one-hot (:func:`one_hot`), with ``n_classes`` columns when that is given.
+    Non-integer, negative or out-of-range labels raise ``ValueError`` naming ``name``.
+
+    >>> label_matrix("y", [0, 2, 1])
+    array([[1., 0., 0.],
+           [0., 0., 1.],
+           [0., 1., 0.]])
+    """
+    if n_classes is not None:
+        n_classes = int(scalar("K", n_classes, positive_int))
+    raw = np.asarray(y) if not isinstance(y, str | bytes) else y
+    if isinstance(raw, np.ndarray) and raw.ndim == 1:
+        if raw.dtype.kind in "USO":
+            raise TypeError(
+                f"{name} must hold integer class labels 0..K-1, got {_describe(raw)}; encode "
+                "other labels first (e.g. sklearn.preprocessing.LabelEncoder)"
+            )
+        lab = matrix(name, raw, ndim=1)
+        if not np.all(lab == np.round(lab)):
+            bad = float(lab[lab != np.round(lab)][0])
+            raise ValueError(
+                f"{name} must hold integer class labels 0..K-1 (1-d) or be one-hot (2-d); got "
+                f"the non-integer label {bad:g}"
+            )
+        if np.any(lab < 0):
+            raise ValueError(
+                f"{name} must hold class labels 0..K-1, got the negative label "
+                f"{float(lab[lab < 0][0]):g}"
+            )
+        top = int(lab.max())
+        K = top + 1 if n_classes is None else n_classes
+        if top >= K:
+            raise ValueError(
+                f"{name} holds the label {top}, out of range for K = {K} classes (labels 0..K-1)"
+            )
+        return np.eye(K)[lab.astype(np.intp)]
+    Y = one_hot(name, y)
+    if n_classes is not None and Y.shape[1] != n_classes:
+        raise ValueError(
+            f"K = {n_classes} does not match the one-hot {name} with {Y.shape[1]} columns"
+        )
+    return Y
 
 
 def theorem_key(value: Any, name: str = "theorem") -> str:

@@ -4,6 +4,7 @@ jacobound bound 6.24 --alpha 0.3 ...      evaluate a theorem (see ``jacobound bo
 jacobound solve 6.24 --for k ...          smallest width / sample size, largest alpha
 jacobound list                            experiments
 jacobound run spectrum [--config f.toml] [--out DIR] [--device auto] [--seed 0]
+              [--backend local|ray] [--address HOST:PORT]
 jacobound report DIR                      Markdown report of every results.json under DIR
 jacobound demo [--out DIR]                default experiments at small sizes, then the report
 """
@@ -57,7 +58,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     exps = _experiments()
     out = Path(args.out or f"runs/{args.experiment}")
-    res = exps.run_experiment(args.experiment, out, _overrides(args), progress=not args.quiet)
+    res = exps.run_experiment(
+        args.experiment,
+        out,
+        _overrides(args),
+        progress=not args.quiet,
+        backend=args.backend,
+        address=args.address,
+    )
     print(f"{args.experiment}: results in {out}/results.json; figures: {', '.join(res['figures'])}")
     checks = _checks(res)
     for c in checks:
@@ -144,6 +152,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     r.add_argument("--device", help="auto, cpu or cuda")
     r.add_argument("--seed", type=int)
     r.add_argument("--quiet", action="store_true", help="no progress bars")
+    r.add_argument(
+        "--backend",
+        choices=("local", "ray"),
+        default="local",
+        help="where the points of a sweep run: this process (default) or Ray tasks",
+    )
+    r.add_argument(
+        "--address",
+        metavar="HOST:PORT",
+        help="Ray cluster to use with --backend ray (default: RAY_ADDRESS, else a local Ray)",
+    )
     r.set_defaults(func=_out_checked(cmd_run))
     p = sub.add_parser("report", help="Markdown report of a results directory")
     p.add_argument("dir")

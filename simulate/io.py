@@ -225,6 +225,50 @@ def _stale_reason(stored: Any, version: str, source: str, config_hash: str) -> s
     return None
 
 
+def load_run(folder: Path, name: str, config: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The stored result of run ``name`` when it is valid for ``config``, else ``None``.
+
+    Removes what a killed write left in ``folder/runs`` first.  A file that exists but cannot be
+    reused (see :func:`cached_run`) gets a one-line warning naming it on the ``simulate.io``
+    logger; the caller computes the run again and :func:`store_run` overwrites it.
+    """
+    runs = Path(folder) / "runs"
+    path = runs / f"{name}.json"
+    if runs.is_dir():
+        remove_stale_temps(runs)
+    if not path.exists():
+        return None
+    try:
+        stored = read_json(path)
+    except ValueError as e:  # read_json's message names the file
+        problem = _one_line(e)
+    except OSError as e:
+        problem = f"{path}: unreadable ({e.strerror or _one_line(e)})"
+    else:
+        reason = _stale_reason(stored, package_version(), source_digest(), config_key(config))
+        if reason is None:
+            return dict(stored["result"])
+        problem = f"{path}: {reason}"
+    log.warning("%s; recomputing this run", problem)
+    return None
+
+
+def store_run(
+    folder: Path, name: str, config: Mapping[str, Any], result: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Write run ``name`` atomically to ``folder/runs/<name>.json``; returns the result as JSON
+    gives it back (lists, Python numbers), as :func:`load_run` would."""
+    body = {
+        "version": package_version(),
+        "source": source_digest(),
+        "config_hash": config_key(config),
+        "config": _plain(dict(config)),
+        "result": _plain(dict(result)),
+    }
+    write_json(Path(folder) / "runs" / f"{name}.json", {**body, "checksum": _canonical_hash(body)})
+    return dict(body["result"])
+
+
 def cached_run(
     folder: Path, name: str, config: Mapping[str, Any], compute: Callable[[], Mapping[str, Any]]
 ) -> dict[str, Any]:
@@ -239,32 +283,10 @@ def cached_run(
     naming it on the ``simulate.io`` logger.
 
     The result comes back as JSON gives it (lists, Python numbers) whether computed or loaded, so
-    a resumed sweep produces byte-identical results.
+    a resumed sweep produces byte-identical results.  (:func:`load_run` and :func:`store_run`
+    are its two halves, for callers that compute elsewhere, e.g. :mod:`simulate.sweep`.)
     """
-    runs = Path(folder) / "runs"
-    path = runs / f"{name}.json"
-    if runs.is_dir():
-        remove_stale_temps(runs)
-    version, source, key = package_version(), source_digest(), config_key(config)
-    if path.exists():
-        try:
-            stored = read_json(path)
-        except ValueError as e:  # read_json's message names the file
-            problem = _one_line(e)
-        except OSError as e:
-            problem = f"{path}: unreadable ({e.strerror or _one_line(e)})"
-        else:
-            reason = _stale_reason(stored, version, source, key)
-            if reason is None:
-                return stored["result"]
-            problem = f"{path}: {reason}"
-        log.warning("%s; recomputing this run", problem)
-    body = {
-        "version": version,
-        "source": source,
-        "config_hash": key,
-        "config": _plain(dict(config)),
-        "result": _plain(dict(compute())),
-    }
-    write_json(path, {**body, "checksum": _canonical_hash(body)})
-    return body["result"]
+    stored = load_run(folder, name, config)
+    if stored is not None:
+        return stored
+    return store_run(folder, name, config, compute())

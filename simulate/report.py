@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -70,11 +71,88 @@ def _check_lines(res: dict[str, Any], folder: Path) -> list[str]:
     return [*out, ""]
 
 
+def _short(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_short(x) for x in v) + "]"
+    return str(v)
+
+
+def config_changes(res: dict[str, Any]) -> list[tuple[str, Any, Any]] | None:
+    """``(key, value, default)`` of each config key of the run that differs from the defaults.
+
+    The defaults are those of the registered experiment's config class; ``None`` when no
+    experiment of that name is registered.  The experiment's own keys come first, in the order
+    of its config, then ``seed`` and ``device``.  A stored key that the class no longer has is listed
+    with the default ``MISSING``.
+    """
+    from .experiments import REGISTRY
+    from .experiments.base import BaseConfig
+
+    exp = REGISTRY.get(res["experiment"])
+    if exp is None:
+        return None
+    defaults = {}
+    for f in dataclasses.fields(exp.config):
+        if f.default is not dataclasses.MISSING:
+            defaults[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            defaults[f.name] = f.default_factory()
+    plain = json.loads(json.dumps(defaults))  # tuples as lists, as results.json stores them
+    config = res.get("config", {})
+    changes = [
+        (key, val, plain.get(key, MISSING))
+        for key, val in config.items()
+        if key not in plain or val != plain[key]
+    ]
+    # The experiment's own keys first, then those every experiment has (seed, device).
+    common = {f.name for f in dataclasses.fields(BaseConfig)}
+    return sorted(changes, key=lambda c: c[0] in common)
+
+
+#: Default shown for a stored key that the experiment's config no longer has.
+MISSING = "(no longer a config key)"
+#: Longest list of changed keys written into a heading (the full list follows it).
+_HEADING_CHANGES = 72
+
+
+def heading(res: dict[str, Any], rel: Path) -> list[str]:
+    """The section heading: experiment, run directory and the config keys that differ.
+
+    ``## corruption — `runs/p/` (n=60, k=64, seed=3)``, then a line with every difference and
+    its default, so that two runs of one experiment in a report are told apart at a glance.
+    """
+    changes = config_changes(res)
+    where = f"`{rel.as_posix()}/`"
+    if changes is None:
+        return [
+            f"## {res['experiment']} — {where}",
+            "",
+            f"config not compared: no experiment {res['experiment']!r} is registered",
+            "",
+        ]
+    if not changes:
+        return [f"## {res['experiment']} — {where} (default config)", ""]
+    short = ", ".join(f"{k}={_short(v)}" for k, v, _ in changes)
+    if len(short) > _HEADING_CHANGES:
+        short = short[: _HEADING_CHANGES - 1].rsplit(", ", 1)[0] + ", …"
+    full = "; ".join(
+        f"`{k}` = {_short(v)} (default {_short(d) if d is not MISSING else d})"
+        for k, v, d in changes
+    )
+    return [
+        f"## {res['experiment']} — {where} ({short})",
+        "",
+        f"config differs from the defaults in: {full}",
+        "",
+    ]
+
+
 def experiment_section(res: dict[str, Any], folder: Path, root: Path) -> list[str]:
     rel = folder.relative_to(root) if folder != root else Path(".")
     out = [
-        f"## {res['experiment']}",
-        "",
+        *heading(res, rel),
         f"device `{res['device']}`, seed {res['seed']}, torch {res['versions'].get('torch')}",
         "",
     ]

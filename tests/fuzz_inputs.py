@@ -465,7 +465,10 @@ def from_data_cases() -> Iterator[Case]:
             ("X 1-d", ("X",), dict(X=X[0])),
             ("X 3-d", ("X",), dict(X=X[None])),
             ("y not one-hot", ("y",), dict(y=y * 0.5)),
-            ("y labels 1-d", ("y",), dict(y=np.arange(12) % 2)),
+            ("y labels non-integer", ("y",), dict(y=(np.arange(12) % 2) + 0.5)),
+            ("y labels negative", ("y",), dict(y=(np.arange(12) % 2) - 1)),
+            ("y labels strings", ("y",), dict(y=np.array(["a", "b"] * 6))),
+            ("y labels 2-d ints", ("y",), dict(y=(np.arange(24) % 3).reshape(12, 2))),
             ("y zero rows", ("y",), dict(y=np.zeros((12, 2)))),
         ]
         for blabel, names, kw in bad_xy:

@@ -8,12 +8,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulate import io
+from simulate import io, plots
 from simulate.experiments import REGISTRY, run_experiment
 from simulate.experiments.checks import Check, read_checks, summary_line
 
@@ -21,7 +22,8 @@ SMALL = {name: dict(exp.small) for name, exp in REGISTRY.items()}
 
 
 @pytest.mark.parametrize("name", sorted(SMALL))
-def test_experiment_runs_and_passes_checks(name, tmp_path):
+def test_experiment_runs_and_passes_checks(name, tmp_path, monkeypatch):
+    saved = _capture_figures(monkeypatch)
     res = run_experiment(name, tmp_path, {**SMALL[name], "device": "cpu"}, progress=False)
     checks = read_checks(res["checks"])
     assert checks, res["checks"]
@@ -35,6 +37,30 @@ def test_experiment_runs_and_passes_checks(name, tmp_path):
     for fig in res["figures"]:
         assert (tmp_path / fig).stat().st_size > 0
     assert any(f.endswith(".pdf") for f in res["figures"])
+    # Every figure: PNG and PDF, and a caption with the dataset, n, k, alpha and the seed.
+    assert saved and sorted(res["figures"]) == sorted(
+        f"{stem}.{ext}" for stem, _ in saved for ext in ("png", "pdf")
+    )
+    for stem, figure in saved:
+        caption = plots.caption_of(figure)
+        assert caption is not None, f"{stem} has no caption"
+        assert caption.startswith(name) and caption.endswith("seed 0"), caption
+        for item in ("dataset: ", " · n = ", " · k = ", " · α: "):
+            assert item in caption, (stem, caption)
+
+
+def _capture_figures(monkeypatch) -> list[tuple[str, Any]]:
+    """Record (stem, Figure) of every figure an experiment saves through ``plots.save``."""
+    saved: list[tuple[str, Any]] = []
+    original = plots.save
+
+    def save(fig, out, stem):
+        names = original(fig, out, stem)
+        saved.append((Path(names[0]).stem, fig))
+        return names
+
+    monkeypatch.setattr(plots, "save", save)
+    return saved
 
 
 def test_tracking_gap_below_bound_when_hypotheses_hold(tmp_path):

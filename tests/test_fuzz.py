@@ -170,10 +170,11 @@ def test_issue_list_from_data():
     sc = fz.FROM_DATA_SCALARS["6.24"]
     _raises(lambda: bounds.from_data("6.24", X, y, **{**sc, "Gamma": 0}), ValueError, "Gamma")
     _raises(lambda: bounds.from_data("6.24", X, y, **{**sc, "zeta": 0}), ValueError, "zeta")
+    # An alpha grid is split once per value from one decomposition (Gamma still may not be).
     _raises(
-        lambda: bounds.from_data("6.24", X, y, **{**sc, "alpha": np.array([0.05, 0.1])}),
+        lambda: bounds.from_data("6.24", X, y, **{**sc, "Gamma": np.array([2.0, 3.0])}),
         ValueError,
-        "alpha",
+        "Gamma",
     )
     _raises(lambda: bounds.from_data("6.24", X, y, n=12, **sc), ValueError, "n ")
     # Inputs the data quantities do not depend on may still be grids, as in evaluate().

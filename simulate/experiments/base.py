@@ -31,7 +31,7 @@ import torch
 
 from bounds import validate
 
-from .. import io
+from .. import io, sweep
 from ..backend import resolve_device
 
 #: Every experiment, by name, in registration order (the demo runs them in this order).
@@ -296,11 +296,20 @@ def check_output_dir(out: Path | str) -> Path:
 
 
 def run_experiment(
-    name: str, out: Path | str, overrides: Mapping[str, Any] | None = None, *, progress: bool = True
+    name: str,
+    out: Path | str,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    progress: bool = True,
+    backend: str | sweep.Backend = "local",
+    address: str | None = None,
 ) -> dict[str, Any]:
     """Validate the config, run, and write ``results.json``, CSVs, plots and ``run_info.json``.
 
     Deterministic numbers for a given seed on CPU: timings go to ``run_info.json`` only.
+    ``backend`` (``"local"``, ``"ray"`` or a :class:`simulate.sweep.Backend`) computes the
+    points of a sweep (:func:`simulate.sweep.map_points`); ``address`` is the Ray cluster's
+    ``HOST:PORT``.  The results do not depend on it (it is recorded in ``run_info.json``).
     """
     if name not in REGISTRY:
         raise ValueError(f"unknown experiment {name!r}; known: {', '.join(sorted(REGISTRY))}")
@@ -311,9 +320,14 @@ def run_experiment(
     out.mkdir(parents=True, exist_ok=True)
     io.remove_stale_temps(out)  # a killed write's leftovers (runs/ is cleaned by cached_run)
     device = resolve_device(config.device)
+    if isinstance(backend, str):
+        backend = sweep.make_backend(backend, address, num_gpus=int(device.type == "cuda"))
+    elif address is not None:
+        raise ValueError("address goes with backend='ray' given by name, not with a Backend")
     torch.manual_seed(config.seed)
     t0 = time.perf_counter()
-    results = mod.run(config, out, progress)
+    with sweep.using(backend):
+        results = mod.run(config, out, progress)
     elapsed = time.perf_counter() - t0
     record = {
         "experiment": name,
@@ -328,6 +342,7 @@ def run_experiment(
     record["figures"] = mod.plot(record, out)
     io.write_json(out / "results.json", record)
     io.write_json(
-        out / "run_info.json", {"experiment": name, "seconds": elapsed, "device": str(device)}
+        out / "run_info.json",
+        {"experiment": name, "seconds": elapsed, "device": str(device), "backend": backend.name},
     )
     return record

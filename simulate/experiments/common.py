@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import torch
 
@@ -69,10 +72,24 @@ def classification_dataset(
     return load(name, n, n_test, seed)
 
 
-def default_info_rank(ds: Dataset, info_rank: int) -> int:
-    """``info_rank`` if positive, else ``K^2 C`` for the mixture (Theorem A.1) and 50 otherwise."""
+def info_rank_rule(info_rank: int, K: int, C: int | None) -> int:
+    """``info_rank`` if positive, else ``K^2 C`` for the mixture (Theorem A.1) and 50 otherwise.
+
+    ``C`` is the mixture's clusters per class, ``None`` for a dataset without clusters.
+    """
     if info_rank > 0:
         return info_rank
-    if "C" in ds.meta:
-        return int(ds.K * ds.K * ds.meta["C"])
+    if C is not None:
+        return int(K * K * C)
     return 50
+
+
+def default_info_rank(ds: Dataset, info_rank: int) -> int:
+    """:func:`info_rank_rule` for a loaded dataset."""
+    return info_rank_rule(info_rank, ds.K, ds.meta.get("C"))
+
+
+def info_rank_of(cfg: Mapping[str, Any]) -> int:
+    """:func:`info_rank_rule` for a stored config (``dataset``, ``K``, ``C``, ``info_rank``)."""
+    C = cfg.get("C") if cfg.get("dataset", "mixture") == "mixture" else None
+    return info_rank_rule(int(cfg.get("info_rank", 0)), int(cfg.get("K", 0)), C)

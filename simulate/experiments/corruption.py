@@ -40,9 +40,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import io, plots
+from .. import plots, sweep
 from .base import Experiment, register
 from .checks import Check, to_json
+from .common import info_rank_of
 from .dynamics import Config as DynamicsConfig
 from .dynamics import train_run
 
@@ -79,11 +80,15 @@ def _trend(frac: np.ndarray, vals: np.ndarray) -> tuple[float, float]:
 
 
 def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
-    rows = []
-    for p in cfg.corruptions:
-        key = {**dataclasses.asdict(cfg), "corruption": p}
-        r = io.cached_run(out, f"p{p:g}", key, functools.partial(train_run, cfg, p, progress))
-        rows.append((p, r))
+    points = [
+        sweep.Point(
+            f"p{p:g}",
+            {**dataclasses.asdict(cfg), "corruption": p},
+            functools.partial(train_run, cfg, p, progress),
+        )
+        for p in cfg.corruptions
+    ]
+    rows = list(zip(cfg.corruptions, sweep.map_points(out, points), strict=True))
     frac = np.array([p for p, _ in rows])
     nuis_init = np.array([r["label_nuisance_init"] for _, r in rows])
     nuis_final = np.array([r["label_nuisance_final"] for _, r in rows])
@@ -153,8 +158,10 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     }
 
 
+@plots.styled
 def plot(res: dict[str, Any], out: Path) -> list[str]:
     c = res["curves"]["corruption"]
+    cfg = res["config"]
     fig, (ax,) = plots.new_figure()
     ax.plot(
         c["corruption"],
@@ -171,15 +178,22 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
     ax.plot(c["corruption"], c["final_test_error"], label="test error", **plots.style(2))
     ax.set_xlabel("label corruption fraction $p$")
     ax.set_ylabel("fraction")
-    cfg = res.get("config", {})
     s = res["summary"]
     ax.set_title(
-        f"{cfg.get('dataset', '')} n={cfg.get('n', '')}, k={cfg.get('k', '')}: Spearman "
-        rf"$\rho$ = {s.get('spearman_nuisance_energy', float('nan')):.2f} (energy), "
-        f"{s.get('spearman_test_error', float('nan')):.2f} (test error)",
-        fontsize=7,
+        rf"Spearman $\rho$ over $p$: {s.get('spearman_nuisance_energy', float('nan')):.2f} "
+        f"(energy), {s.get('spearman_test_error', float('nan')):.2f} (test error)",
+        fontsize=8,
     )
-    ax.legend(fontsize=7)
+    plots.legend(ax)
+    plots.add_caption(
+        fig,
+        res,
+        dataset=plots.dataset_label(res),
+        n=cfg["n"],
+        k=cfg["k"],
+        alpha=f"none (I = top {info_rank_of(cfg)} singular directions of J)",
+        steps=cfg["steps"],
+    )
     return plots.save(fig, out, "corruption")
 
 

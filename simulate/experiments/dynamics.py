@@ -33,14 +33,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import io, plots
+from .. import plots, sweep
 from ..data import corrupt_labels
 from ..model import init_random
 from ..spectra import jacobian_split
 from ..train import train
 from .base import BaseConfig, Experiment, positive, register
 from .checks import Check, to_json
-from .common import classification_dataset, default_info_rank, tensors
+from .common import classification_dataset, default_info_rank, info_rank_of, tensors
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,10 +156,15 @@ SHARE_DROP_MIN = 0.1
 
 
 def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
-    runs = {}
-    for p in cfg.corruptions:
-        key = {**dataclasses.asdict(cfg), "corruption": p}
-        runs[p] = io.cached_run(out, f"p{p:g}", key, functools.partial(train_run, cfg, p, progress))
+    points = [
+        sweep.Point(
+            f"p{p:g}",
+            {**dataclasses.asdict(cfg), "corruption": p},
+            functools.partial(train_run, cfg, p, progress),
+        )
+        for p in cfg.corruptions
+    ]
+    runs = dict(zip(cfg.corruptions, sweep.map_points(out, points), strict=True))
     curves = {f"dynamics_p{p:g}": r["series"] for p, r in runs.items()}
     summary = {f"p{p:g}": {k: v for k, v in r.items() if k != "series"} for p, r in runs.items()}
     checks = []
@@ -217,15 +222,17 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     return {"summary": summary, "checks": to_json(checks), "curves": curves}
 
 
+@plots.styled
 def plot(res: dict[str, Any], out: Path) -> list[str]:
     names = []
+    cfg = res["config"]
     for cname, s in res["curves"].items():
-        fig, (a, b, c) = plots.new_figure(3, width=3.6)
+        fig, (a, b, c) = plots.new_figure(3, width=3.2)
         st = s["step"]
         me = max(1, len(st) // 10)
         for ax, which, title in (
-            (a, "train", "final train Jacobian"),
-            (b, "test", "final test Jacobian"),
+            (a, "train", "(a) final train Jacobian"),
+            (b, "test", "(b) final test Jacobian"),
         ):
             ax.semilogy(
                 st,
@@ -242,13 +249,27 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
             ax.set_title(title, fontsize=8)
             ax.set_xlabel(r"iteration $\tau$")
             ax.set_ylabel("residual energy")
-            ax.legend(fontsize=7)
-        c.plot(st, s["train_error"], label="train error", **plots.style(0, me))
+        plots.legend(b)
+        c.plot(st, s["train_error"], label="train error", **plots.style(2, me))
         if "test_error" in s:
-            c.plot(st, s["test_error"], label="test error", **plots.style(1, me))
+            c.plot(st, s["test_error"], label="test error", **plots.style(3, me))
+        c.set_title("(c) classification error", fontsize=8)
         c.set_xlabel(r"iteration $\tau$")
         c.set_ylabel("classification error")
-        c.legend(fontsize=7)
+        plots.legend(c)
+        plots.integer_ticks(a.xaxis)
+        plots.integer_ticks(b.xaxis)
+        plots.integer_ticks(c.xaxis)
+        point = res.get("summary", {}).get(cname.removeprefix("dynamics_"), {})
+        plots.add_caption(
+            fig,
+            res,
+            dataset=plots.dataset_label(res),
+            n=cfg["n"],
+            k=cfg["k"],
+            alpha=f"none (I = top {point.get('info_rank', info_rank_of(cfg))} singular directions)",
+            corruption=cname.removeprefix("dynamics_p"),
+        )
         names += plots.save(fig, out, cname)
     return names
 

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.lines import Line2D
 
 import bounds
 
-from .. import io, plots
+from .. import plots, sweep
 from ..backend import to_numpy
 from ..model import init_random, nu_for_random_init
 from ..train import train_as_theorem
@@ -31,6 +32,15 @@ from .checks import Check, to_json
 from .common import classification_dataset, failing_hypotheses, spectral_norm, status, tensors
 
 THEOREMS = ("6.21", "6.22", "6.24", "6.25", "2.2", "2.3")
+
+
+def cutoff_label(frac: float) -> str:
+    """A sweep's cutoff as the table rows, the CSV and the figure files name it.
+
+    ``alpha0=0.15lambda1`` is ``alpha_0 = 0.15 lambda_1(Sigma(X)^{1/2})``: one curve over ``n``
+    holds one fraction, while ``alpha`` itself changes with ``n`` (the table gives both).
+    """
+    return f"alpha0={frac:g}lambda1"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,25 +202,24 @@ def one_run(cfg: Config, n: int, frac: float, progress: bool) -> dict[str, Any]:
 
 
 def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
-    runs = []
-    for frac in cfg.cutoff_fractions:
-        for n in cfg.n_values:
-            run_cfg = {**dataclasses.asdict(cfg), "n": n, "frac": frac}
-            runs.append(
-                io.cached_run(
-                    out,
-                    f"n{n}_f{frac:g}",
-                    run_cfg,
-                    functools.partial(one_run, cfg, n, frac, progress),
-                )
-            )
+    points = [
+        sweep.Point(
+            f"n{n}_{cutoff_label(frac)}",
+            {**dataclasses.asdict(cfg), "n": n, "frac": frac},
+            functools.partial(one_run, cfg, n, frac, progress),
+        )
+        for frac in cfg.cutoff_fractions
+        for n in cfg.n_values
+    ]
+    runs = sweep.map_points(out, points)
     pvo = []
     for r in runs:
         for thm in THEOREMS:
             p = r["predicted"][thm]
             pvo.append(
                 {
-                    "quantity": f"test error, Thm {thm}, n={r['n']}, alpha={r['alpha']:.3g}",
+                    "quantity": f"test error, Thm {thm}, n={r['n']}, alpha={r['alpha']:.3g}"
+                    f" ({cutoff_label(r['cutoff_fraction'])})",
                     "predicted": p["error"],
                     "observed": r["observed_test_error"],
                     "status": p["status"],
@@ -231,7 +240,7 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
             cols[f"bound_{thm}"] = [r["predicted"][thm]["error"] for r in sel]
             cols[f"vacuous_{thm}"] = [int(r["predicted"][thm]["vacuous"]) for r in sel]
             cols[f"rigorous_{thm}"] = [int(r["predicted"][thm]["rigorous"]) for r in sel]
-        curves[f"generalization_f{frac:g}"] = cols
+        curves[f"generalization_{cutoff_label(frac)}"] = cols
     # Where a bound is rigorous the measured error must lie below it; a premise that holds in
     # no case leaves the check "not tested" (at small widths no hypothesis set is met).
     # 6.21/6.22 speak of their own T: a case only where it equals the T the run trained for.
@@ -271,35 +280,78 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     }
 
 
+@plots.styled
 def plot(res: dict[str, Any], out: Path) -> list[str]:
+    """Per cutoff: (a) test error and every bound, (b) training residual and its bounds."""
     names = []
-    for cname, cur in res["curves"].items():
-        fig, (ax,) = plots.new_figure(width=5.0, height=3.6)
-        ax.loglog(
-            cur["n"],
-            np.maximum(cur["observed_test_error"], 1e-3),
-            label="observed test error",
-            **plots.style(0),
-        )
+    cfg = res["config"]
+    runs = res["summary"]["runs"]
+    for frac in cfg["cutoff_fractions"]:
+        cname = f"generalization_{cutoff_label(frac)}"
+        cur = res["curves"][cname]
+        sel = sorted((r for r in runs if r["cutoff_fraction"] == frac), key=lambda r: r["n"])
+        n = np.array(cur["n"], float)
+        fig, (ax, tr) = plots.new_figure(2, width=3.4, height=3.3)
+        ax.loglog(n, np.maximum(cur["observed_test_error"], 1e-3), **plots.style(0))
+        tr.loglog(n, [r["observed_train_residual"] for r in sel], **plots.style(0))
+        errors = {key: cur[f"bound_{key}"] for key in THEOREMS}
+        trains = {key: [r["predicted"][key]["train_residual"] for r in sel] for key in THEOREMS}
+        handles = [plots.handle(0, "observed")]
+        same = {"(a)": plots.overlaps(errors), "(b)": plots.overlaps(trains)}
         for i, key in enumerate(THEOREMS, start=1):
             st = plots.style(i)
-            ax.loglog(cur["n"], cur[f"bound_{key}"], label=f"Thm {key}", **{**st, "marker": None})
+            y = np.array(errors[key], float)
             vac = np.array(cur[f"vacuous_{key}"], bool)
-            x, y = np.array(cur["n"]), np.array(cur[f"bound_{key}"])
+            # (a): hollow markers where the bound is vacuous (>= 1).
+            ax.loglog(n, y, **{k: v for k, v in st.items() if k != "marker"})
             ax.scatter(
-                x[vac], y[vac], marker=st["marker"], facecolors="none", edgecolors=st["color"]
+                n[vac], y[vac], marker=st["marker"], facecolors="none", edgecolors=st["color"]
             )
-            ax.scatter(x[~vac], y[~vac], marker=st["marker"], color=st["color"])
-        ax.axhline(1.0, color="0.5", lw=0.8)
-        ax.set_xlabel(r"training samples $n$")
-        ax.set_ylabel(r"$\mathrm{Err}_{\mathcal{D}}(W_T)$: bound vs observed")
+            ax.scatter(n[~vac], y[~vac], marker=st["marker"], color=st["color"])
+            if all(t is not None for t in trains[key]):
+                tr.loglog(n, trains[key], **st)
+            # Curves that lie on top of each other say so in the legend.
+            twins: dict[str, list[str]] = {}
+            for panel, pairs in same.items():
+                if key in pairs:
+                    twins.setdefault(pairs[key], []).append(panel)
+            notes = [f"≈ {twin} in {', '.join(panels)}" for twin, panels in twins.items()]
+            handles.append(
+                plots.handle(i, f"Thm {key}" + (f" ({'; '.join(notes)})" if notes else ""))
+            )
+        ax.axhline(1.0, color=plots.REFERENCE, lw=0.8)
+        tr.loglog(n, np.sqrt(n), color=plots.REFERENCE, lw=0.8, linestyle="--")
+        handles += [
+            Line2D([], [], color=plots.REFERENCE, lw=0.8, label="(a) error 1: vacuous above"),
+            Line2D([], [], color=plots.REFERENCE, lw=0.8, ls="--", label=r"(b) $\|y\|=\sqrt{n}$"),
+        ]
+        for a in (ax, tr):
+            a.set_xlabel(r"training samples $n$")
+            plots.ticks_at(a.xaxis, n)
+        ax.set_ylabel(r"$\mathrm{Err}_{\mathcal{D}}(W_T)$")
+        tr.set_ylabel(r"$\|f(W_T)-y\|$")
+        ax.set_title("(a) test error: bounds vs observed", fontsize=8)
+        tr.set_title("(b) training residual: bounds vs observed", fontsize=8)
         rig = [t for t in THEOREMS if any(cur[f"rigorous_{t}"])]
-        ax.set_title(
-            "hollow markers: vacuous (bound ≥ 1); rigorous: "
-            + (", ".join(rig) if rig else "none at this width"),
-            fontsize=7,
+        fig.legend(
+            handles=handles,
+            loc="outside right upper",
+            title="hollow in (a): vacuous\nrigorous: " + (", ".join(rig) if rig else "none"),
+            title_fontsize=7,
         )
-        ax.legend(fontsize=6, ncol=3, loc="center", bbox_to_anchor=(0.5, 0.4))
+        alphas = cur["alpha"]
+        plots.add_caption(
+            fig,
+            res,
+            dataset=plots.dataset_label(res),
+            n=cur["n"],
+            k=cfg["k"],
+            alpha=f"α₀ = {frac:g} λ₁(Σ(X)^½), α = {min(alphas):.3g}–{max(alphas):.3g}",
+            Γ=cfg["Gamma"],
+            ζ=cfg["zeta"],
+            δ=cfg["delta"],
+            loss="½||f(W)-y||²",
+        )
         names += plots.save(fig, out, cname)
     return names
 

@@ -191,9 +191,11 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     }
 
 
+@plots.styled
 def plot(res: dict[str, Any], out: Path) -> list[str]:
     c = res["curves"]["linear"]
-    fig, (a, b) = plots.new_figure(2)
+    cfg = res["config"]
+    fig, (a, b) = plots.new_figure(2, width=3.6)
     me = max(1, len(c["step"]) // 10)
     a.plot(
         c["step"],
@@ -212,17 +214,33 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
     a.set_xlabel(r"iteration $\tau$")
     a.set_yscale("log")
     a.set_ylabel("population loss")
-    a.legend()
+    a.set_title("(a) population loss", fontsize=8)
+    plots.legend(a)
     b.plot(
-        c["step"], c["EL_I"], label=r"$\mathbb{E}\mathcal{L}_{\mathcal{I}}$", **plots.style(0, me)
+        c["step"], c["EL_I"], label=r"$\mathbb{E}\mathcal{L}_{\mathcal{I}}$", **plots.style(2, me)
     )
     b.plot(
-        c["step"], c["EL_N"], label=r"$\mathbb{E}\mathcal{L}_{\mathcal{N}}$", **plots.style(1, me)
+        c["step"], c["EL_N"], label=r"$\mathbb{E}\mathcal{L}_{\mathcal{N}}$", **plots.style(3, me)
     )
     b.set_xlabel(r"iteration $\tau$")
     b.set_yscale("log")
     b.set_ylabel("loss component")
-    b.legend()
+    b.set_title("(b) information / nuisance parts", fontsize=8)
+    plots.legend(b)
+    plots.integer_ticks(a.xaxis)
+    plots.integer_ticks(b.xaxis)
+    plots.add_caption(
+        fig,
+        res,
+        dataset=(
+            f"linear model (Sec. 5.1: d={cfg['d']}, r={cfg['r']}, "
+            f"σ_x={cfg['sigma_x']:g}, σ_y={cfg['sigma_y']:g})"
+        ),
+        n=cfg["n"],
+        k="none (linear model)",
+        alpha="none (I = the rank-r signal space)",
+        η=f"{cfg['eta_fraction']:g}/||X||²",
+    )
     return plots.save(fig, out, "linear")
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 import bounds
 
-from .. import io, plots
+from .. import plots, sweep
 from ..data import gaussian_mixture
 from ..model import init_random, nu_for_random_init
 from ..train import train_as_theorem
@@ -185,15 +185,15 @@ def one_run(cfg: Config, n: int, progress: bool) -> dict[str, Any]:
 
 def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     a1 = noiseless_checks(cfg)
-    runs = [
-        io.cached_run(
-            out,
+    points = [
+        sweep.Point(
             f"n{n}",
             {**dataclasses.asdict(cfg), "n": n},
             functools.partial(one_run, cfg, n, progress),
         )
         for n in cfg.n_values
     ]
+    runs = sweep.map_points(out, points)
     lo, hi = a1["eigenvalue_range_theory"]
     pairs = len(runs) - 1
     checks = [
@@ -250,9 +250,11 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     }
 
 
+@plots.styled
 def plot(res: dict[str, Any], out: Path) -> list[str]:
     c = res["curves"]["mixture"]
-    fig, (ax,) = plots.new_figure()
+    cfg = res["config"]
+    fig, (ax,) = plots.new_figure(width=3.8)
     ax.loglog(
         c["n"],
         np.maximum(c["observed_test_error"], 1e-3),
@@ -265,12 +267,24 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
     tag = {t: ", hypotheses fail" if f else "" for t, f in fail.items()}
     ax.loglog(c["n"], c["bound_A3"], label=f"Thm A.3 (constants 1{tag['A3']})", **plots.style(1))
     ax.loglog(c["n"], c["bound_2_5"], label=f"Thm 2.5 (constants 1{tag['2_5']})", **plots.style(2))
-    ax.axhline(1.0, color="0.5", lw=0.8)
+    ax.axhline(1.0, color=plots.REFERENCE, lw=0.8, label="error 1 (vacuous above)")
     ax.set_xlabel(r"training samples $n$")
+    plots.ticks_at(ax.xaxis, c["n"])
     ax.set_ylabel(r"$\mathrm{Err}_{\mathcal{D}}(W_T)$")
-    lm = res["summary"]["runs"][0]["lambda_M"]
+    lm = runs[0]["lambda_M"]
     ax.set_title(rf"$\lambda_M = {lm:.3g}$ (informal bounds: hidden constants 1)", fontsize=8)
-    ax.legend(fontsize=7, loc="center right")
+    plots.legend(ax)
+    plots.add_caption(
+        fig,
+        res,
+        dataset=plots.dataset_label(res, "mixture"),
+        n=c["n"],
+        k=cfg["k"],
+        alpha="α₀ = (nλ_M/(2KC))^½ (Thm A.3)",
+        Γ=cfg["Gamma"],
+        ζ=cfg["zeta"],
+        δ=cfg["delta"],
+    )
     return plots.save(fig, out, "mixture")
 
 

@@ -471,16 +471,28 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     }
 
 
-def _caption(res: dict[str, Any]) -> str:
+def _caption(fig: Any, res: dict[str, Any], **extra: Any) -> None:
     c = res["config"]
-    return (
-        f"mixture K={c['K']}, C={c['C']}, d={c['d']}, sigma={c['sigma']:g}"
-        + (", random labels" if c["random_labels"] else "")
-        + f"; Gamma={c['Gamma']:g}, zeta={c['zeta']:g}, delta={c['delta']:g}, "
-        f"k={c['k_report']} in the reports; n_test={c['n_test']}, seed={c['seed']}"
+    plots.add_caption(
+        fig,
+        res,
+        dataset=(
+            f"mixture (K={c['K']}, C={c['C']}, d={c['d']}, σ={c['sigma']:g}"
+            + (", random labels" if c["random_labels"] else "")
+            + ")"
+        ),
+        n=extra.pop("n", c["n_values"]),
+        k=extra.pop("k", f"∞ (reports at k={c['k_report']})"),
+        alpha=extra.pop("alpha", [f"{f:g}·λ₁" for f in c["cutoff_fractions"]]),
+        Γ=c["Gamma"],
+        ζ=c["zeta"],
+        δ=c["delta"],
+        n_test=c["n_test"],
+        **extra,
     )
 
 
+@plots.styled
 def plot(res: dict[str, Any], out: Path) -> list[str]:
     names: list[str] = []
     cfg = res["config"]
@@ -518,8 +530,8 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
             + f"; n_test = {cfg['n_test']}",
             fontsize=7,
         )
-        ax.legend(fontsize=6)
-    fig.suptitle(_caption(res), fontsize=6)
+    plots.legend(axes[-1])
+    _caption(fig, res)
     names += plots.save(fig, out, "ntk_limit_bounds")
 
     sw = res["curves"]["ntk_width_sweep"]
@@ -544,14 +556,18 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
     b.axhline(info["limit_test_error"], color="0.4", ls="--", lw=1, label=r"limit $k=\infty$")
     a.set_xlabel(r"width $k$")
     a.set_ylabel("RMS over test points")
-    a.legend(fontsize=6)
+    plots.legend(a)
     b.set_xlabel(r"width $k$")
     b.set_ylabel(r"test error $\mathrm{Err}$")
-    b.legend(fontsize=6)
-    fig.suptitle(
-        _caption(res) + f"; sweep: n={info['n']}, T={info['T']}, nu={info['nu']:.3g} "
-        f"(zeta={cfg['sweep_zeta']:g})",
-        fontsize=6,
+    plots.legend(b)
+    _caption(
+        fig,
+        res,
+        n=info["n"],
+        k=[int(w) for w in cfg["sweep_widths"]],
+        alpha=f"{cfg['sweep_cutoff_fraction']:g}·λ₁",
+        T=info["T"],
+        ν=f"{info['nu']:.3g} (ζ={cfg['sweep_zeta']:g})",
     )
     names += plots.save(fig, out, "ntk_width_sweep")
     return names

@@ -238,15 +238,19 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     return {"summary": summary, "checks": to_json(checks), "curves": curves}
 
 
+@plots.styled
 def plot(res: dict[str, Any], out: Path) -> list[str]:
+    cfg = res["config"]
     fig, (ax,) = plots.new_figure()
     mix = sorted(
         (k for k in res["curves"] if not k.startswith("reference_")),
-        key=lambda k: int(k.split("_n")[-1]),
+        key=_n_of,
     )
+    ns = []
     for i, name in enumerate(mix):
         c = res["curves"][name]
-        n = name.split("_n")[-1]
+        n = _n_of(name)
+        ns.append(n)
         ax.semilogy(c["index"], c["sigma_normalized"], label=f"$n={n}$", **plots.style(i, 10))
         ref = res["curves"].get(f"reference_{name}")
         if ref is not None:
@@ -257,7 +261,7 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
                 **plots.style(len(mix) + i, 10),
             )
     r = res["summary"]["K2C"]
-    ax.axvline(r, color="0.5", lw=0.8)
+    ax.axvline(r, color=plots.REFERENCE, lw=0.8)
     ax.annotate(
         r"$K^2C$",
         (r, 1.0),
@@ -273,8 +277,22 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
         rf"(theory $\approx${res['summary']['ratio_expected']:.3f})",
         fontsize=8,
     )
-    ax.legend(fontsize=7)
+    plots.legend(ax)
+    plots.add_caption(
+        fig,
+        res,
+        dataset=plots.dataset_label(res, "mixture"),
+        n=ns,
+        k=cfg["k"],
+        alpha="none (singular values at W_0)",
+        ν=cfg["nu"],
+    )
     return plots.save(fig, out, "spectrum")
+
+
+def _n_of(curve_name: str) -> int:
+    """``n`` of a curve named ``singular_values_n<n>`` (sorted numerically, not as text)."""
+    return int(curve_name.rsplit("_n", 1)[-1])
 
 
 register(

@@ -482,17 +482,29 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
     }
 
 
+@plots.styled
 def plot(res: dict[str, Any], out: Path) -> list[str]:
     c = res["curves"]["tracking"]
+    cfg = res["config"]
+    s = res["summary"]
     fig, (a, b, w) = plots.new_figure(3, width=3.6)
     me = max(1, len(c["step"]) // 12)
     a.plot(c["step"], c["residual_norm"], label=r"$\|r_\tau\|$", **plots.style(0, me))
     a.plot(
         c["step"], c["linearized_residual_norm"], label=r"$\|\tilde r_\tau\|$", **plots.style(1, me)
     )
+    # The training residual at T has its own bound, (5.16).
+    a.plot(
+        [c["step"][-1]],
+        [s["final_residual_bound_5_16"]],
+        label=r"(5.16) bound on $\|r_T\|$",
+        linestyle="none",
+        **{k: v for k, v in plots.style(2).items() if k != "linestyle"},
+    )
     a.set_xlabel(r"iteration $\tau$")
-    a.set_ylabel("residual norm")
-    a.legend()
+    a.set_ylabel(r"training residual $\|r_\tau\|$")
+    a.set_title("(a) training residual", fontsize=8)
+    plots.legend(a)
     # r_0 = r~_0 by construction: the gap starts at tau = 1.
     b.semilogy(
         c["step"][1:],
@@ -501,11 +513,10 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
         **plots.style(0, me),
     )
     b.semilogy(
-        c["step"], c["bound"], label=r"$3\delta\alpha\|r_0\|/(5\beta)$", **plots.style(1, me)
+        c["step"], c["bound"], label=r"(5.14) $3\delta\alpha\|r_0\|/(5\beta)$", **plots.style(3, me)
     )
-    s = res["summary"]
     b.set_title(
-        f"hypotheses {'hold' if s['hypotheses_hold'] else 'fail'}: "
+        f"(b) hypotheses {'hold' if s['hypotheses_hold'] else 'fail'}: "
         rf"$\delta^*={s['delta_star']:.3g}$",
         fontsize=8,
     )
@@ -516,7 +527,7 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
         **plots.style(2, me),
     )
     b.set_xlabel(r"iteration $\tau$")
-    b.legend(fontsize=7)
+    plots.legend(b)
     sw = res["curves"]["tracking_sweep"]
     w.loglog(sw["k"], sw["max_gap"], label=r"$\max_\tau\|r_\tau-\tilde r_\tau\|$", **plots.style(0))
     w.loglog(
@@ -534,7 +545,20 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
             fontsize=8,
         )
     w.set_xlabel("width $k$")
-    w.legend(fontsize=7)
+    plots.legend(w)
+    plots.integer_ticks(a.xaxis)
+    plots.integer_ticks(b.xaxis)
+    plots.add_caption(
+        fig,
+        res,
+        dataset=plots.dataset_label(res, "mixture"),
+        n=cfg["n"],
+        k=cfg["k"],
+        alpha=f"{cfg['cutoff_fraction']:g} λ₁(J(W_0)) = {s['alpha']:.4g}",
+        Γ=cfg["Gamma"],
+        T=s["T"],
+        k_sweep=s["k_sweep"],
+    )
     return plots.save(fig, out, "tracking")
 
 
