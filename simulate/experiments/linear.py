@@ -205,7 +205,7 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
     )
     a.plot(c["step"], c["MC_L"], label="Monte Carlo", **plots.style(1, me))
     s = res["summary"]
-    a.axvline(s["argmin_population_loss"], color="0.5", lw=0.8)
+    a.axvline(s["argmin_population_loss"], color=plots.REFERENCE, lw=0.8)
     a.set_title(
         rf"$\tau^*={s['argmin_population_loss']}$, rise after it "
         f"{s['relative_rise_after_min']:.0%}, " + rf"$\|w^*\|={s['w_star_norm']:.3g}$",
