@@ -271,7 +271,8 @@ def test_cli_bound_list_run_report(tmp_path):
     bad = subprocess.run([*exe, "bound", "6.24", *bad_args], capture_output=True, text=True)
     assert bad.returncode == 2 and "Gamma must lie in [1, inf)" in bad.stderr
     cfg = tmp_path / "c.toml"
-    cfg.write_text("n = 40\nd = 80\nr = 3\nsteps = 20\nmc_samples = 50\n")
+    # 60 steps: a 20-step run ends before the dip has risen by 10% (population_loss_dips fails).
+    cfg.write_text("n = 40\nd = 80\nr = 3\nsteps = 60\nmc_samples = 50\n")
     run = subprocess.run(
         [*exe, "run", "linear", "--config", str(cfg), "--out", str(tmp_path / "lin"), "--quiet"],
         capture_output=True,
