@@ -541,7 +541,8 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
     )
     if s.get("slope_gap") is not None:
         w.set_title(
-            f"slopes: gap {s['slope_gap']:.2f}, bound {s['slope_bound_rigorous']:.2f}",
+            f"(c) width sweep: slopes gap {s['slope_gap']:.2f}, "
+            f"bound {s['slope_bound_rigorous']:.2f}",
             fontsize=8,
         )
     w.set_xlabel("width $k$")
