@@ -11,6 +11,7 @@ never imports torch.
 
 from . import fractions, kernels, symbolic, theorems
 from ._functions import *  # noqa: F403  (every theorem_* / lemma_* of the registry)
+from ._version import __version__ as __version__
 from .data_quantities import (
     DataQuantities,
     class_major,

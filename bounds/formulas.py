@@ -60,6 +60,7 @@ LATEX_NAMES = {
     "train_loss": "L",
 }
 
+
 # Each module-level symbol is bound by its name, so reordering the lists above cannot rebind it.
 alpha = SYMBOLS["alpha"]
 Gamma = SYMBOLS["Gamma"]
@@ -231,6 +232,45 @@ SYMBOL_DOCS: dict[str, str] = {
     "eps": "eps, perturbation tolerance of Assumption 2 on the ball of radius R",
     "M_V": "M_V, bound on the output weights (6.40)",
     "train_loss": "L(V, W) = (1/n) sum_i ||y_i - f(x_i)||^2, training loss",
+}
+
+#: The placeholder of each symbol in the command line's help (``--k WIDTH``, ``--K CLASSES``):
+#: distinct for every symbol, so that two inputs never look alike.
+METAVARS: dict[str, str] = {
+    "alpha": "ALPHA",
+    "Gamma": "GAMMA",
+    "zeta": "ZETA",
+    "k": "WIDTH",
+    "n": "SAMPLES",
+    "K": "CLASSES",
+    "C": "CLUSTERS",
+    "B": "PHI_BOUND",
+    "nu": "NU",
+    "eta": "STEP",
+    "delta": "DELTA",
+    "c": "C_INFO",
+    "C_r": "C_R",
+    "lambda_M": "LAMBDA_M",
+    "X_norm": "X_NORM",
+    "beta": "BETA",
+    "lambda_1": "LAMBDA_1",
+    "y_norm": "Y_NORM",
+    "M_W": "M_W",
+    "R": "RADIUS",
+    "energy": "ENERGY",
+    "sigma": "SIGMA",
+    "y_info": "Y_INFO",
+    "y_nuisance": "Y_NUISANCE",
+    "y_pinv": "Y_PINV",
+    "r0_norm": "R0_NORM",
+    "r0_info": "R0_INFO",
+    "r0_nuisance": "R0_NUISANCE",
+    "r0_pinv": "R0_PINV",
+    "distance": "DISTANCE",
+    "eps0": "EPS0",
+    "eps": "EPS",
+    "M_V": "M_V",
+    "train_loss": "TRAIN_LOSS",
 }
 
 

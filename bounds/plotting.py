@@ -16,7 +16,7 @@ from .formulas import LATEX_NAMES
 if TYPE_CHECKING:
     from .sweep import SweepResult
 
-__all__ = ["MARKERS", "PALETTE", "VACUOUS_SHADE", "plot_sweep"]
+__all__ = ["LINESTYLES", "MARKERS", "PALETTE", "VACUOUS_SHADE", "plot_sweep"]
 
 #: Okabe & Ito's colour-blind-safe palette ("Color Universal Design", 2008): black, orange,
 #: blue, bluish green, vermillion, sky blue, reddish purple, yellow.  Each series also gets its
@@ -41,7 +41,7 @@ LINESTYLES: tuple[Any, ...] = (
     "-.",
     (0, (5, 1)),
     (0, (1, 1)),
-    (0, (3, 1, 1, 1)),
+    (0, (3, 1, 1, 1, 1, 1)),
     (0, (8, 2)),
 )
 #: Fill colour of the vacuous region (the bound at or above its threshold).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import functools
 import hashlib
 import importlib.util
@@ -11,14 +12,16 @@ import json
 import logging
 import os
 import platform
+import secrets
+import subprocess
 import tempfile
-import tomllib
 from collections.abc import Callable, Mapping
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from bounds._version import __version__
 
 log = logging.getLogger(__name__)
 
@@ -124,24 +127,52 @@ def write_csv(path: Path | str, columns: Mapping[str, Any]) -> None:
     atomic_write_text(path, buf.getvalue())
 
 
-@functools.cache
 def package_version() -> str:
-    """The version of jacobound: from the source tree's ``pyproject.toml`` when run from one.
+    """The version of jacobound (``bounds/_version.py``, the one place it is written)."""
+    return __version__
 
-    An editable install's metadata keeps the version it was installed with, so a checkout whose
-    ``pyproject.toml`` was bumped since would still report the old one; in a checkout the file
-    itself is the one source. Installed from a wheel, the package metadata is that source.
+
+def git_revision(root: Path | str | None = None) -> tuple[str | None, bool | None]:
+    """``(commit, dirty)`` of the git checkout that holds these sources, else ``(None, None)``.
+
+    ``root`` is the folder that holds the packages (default: the one this module is in).  Only a
+    checkout whose top level is that folder counts (an install into a virtual environment inside
+    some other repository does not), and anything that goes wrong (no git, not a repository, a
+    timeout) gives ``(None, None)``, never an error.  ``dirty``: tracked files have uncommitted
+    changes.
     """
-    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
-    if pyproject.is_file():
-        with open(pyproject, "rb") as fh:
-            project = tomllib.load(fh).get("project", {})
-        if project.get("name") == "jacobound" and isinstance(project.get("version"), str):
-            return str(project["version"])
+    root = Path(root or Path(__file__).parents[1]).resolve()
+    if not (root / ".git").exists():
+        return None, None
     try:
-        return metadata.version("jacobound")
-    except metadata.PackageNotFoundError:  # a copied source tree, neither a checkout nor installed
-        return "unknown"
+        top, rev, status = (
+            subprocess.run(
+                ["git", "-C", str(root), *cmd],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
+            ).stdout
+            for cmd in (
+                ["rev-parse", "--show-toplevel"],
+                ["rev-parse", "HEAD"],
+                ["status", "--porcelain", "--untracked-files=no"],
+            )
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    if Path(top.strip()).resolve() != root:
+        return None, None
+    return rev.strip() or None, bool(status.strip())
+
+
+def new_run_id() -> tuple[str, str]:
+    """A fresh run id and its UTC timestamp: ``20261202T134502Z-1a2b3c`` and ISO 8601 text.
+
+    The id sorts by time; six random hex digits keep two runs started in the same second apart.
+    """
+    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}", now.isoformat().replace("+00:00", "Z")
 
 
 def _tree_digest(roots: list[Path]) -> str:

@@ -38,33 +38,9 @@ from matplotlib.ticker import (
     NullFormatter,
 )
 
-#: Okabe & Ito's colour-blind-safe palette ("Color Universal Design", 2008), in plotting order:
-#: black, orange, blue, bluish green, vermillion, sky blue, reddish purple, yellow (last: faint
-#: on white).  Orange and sky blue are close in grey, so each entry also has its own marker and
-#: dash pattern (:data:`MARKERS`, :data:`LINESTYLES`), and curves stay apart in greyscale print.
-PALETTE: tuple[str, ...] = (
-    "#000000",
-    "#E69F00",
-    "#0072B2",
-    "#009E73",
-    "#D55E00",
-    "#56B4E9",
-    "#CC79A7",
-    "#F0E442",
-)
-#: One marker shape per palette entry: the shapes alone tell the curves apart in grey.
-MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X", "*")
-#: One dash pattern per palette entry.
-LINESTYLES: tuple[Any, ...] = (
-    "-",
-    "--",
-    ":",
-    "-.",
-    (0, (5, 1)),
-    (0, (1, 1)),
-    (0, (3, 1, 1, 1, 1, 1)),
-    (0, (8, 2)),
-)
+from bounds.plotting import LINESTYLES, MARKERS, PALETTE
+
+# The palette, markers and dashes are bounds.plotting's (one definition for both layers).
 #: Colour of reference lines and marks (thresholds, the K^2 C index): not a data series.
 REFERENCE = "0.55"
 

@@ -962,8 +962,9 @@ def _no_experiments() -> Iterator[None]:
 
 
 def run_cli(argv: Sequence[str], *, broken_pipe: bool = False) -> CliResult:
-    """``simulate.cli.main(argv)`` in-process, capturing output; experiments never run."""
-    from simulate import cli
+    """``jacobound.main(argv)`` (the console script) in-process, capturing output; experiments
+    never run."""
+    import jacobound as cli
 
     out: io.StringIO = _BrokenStdout() if broken_pipe else io.StringIO()
     err = io.StringIO()
@@ -1163,6 +1164,26 @@ def cli_cases(tmp: Path) -> Iterator[CliCase]:
         ["run", "linear", "--config", str(good_cfg), "--out", out_ok, "--quiet"],
         "run",
     )
+    yield CliCase("--version", ["--version"], "ok")
+    yield CliCase("bound 6.24 --help", ["bound", "6.24", "--help"], "ok")
+    yield CliCase("solve 6.24 --help", ["solve", "6.24", "--help"], "ok")
+    yield CliCase("run --print-config", ["run", "linear", "n=40", "--print-config"], "ok")
+    for text, name in [
+        ("n=abc", "n"),
+        ("n=", "n"),
+        ("n=[1,2]", "n"),
+        ("n=1e400", "n"),
+        ("sigma_x=nan", "sigma_x"),
+        ("bogus=1", "bogus"),
+        ("=3", "=3"),
+        ("n", "n"),
+    ]:
+        yield CliCase(
+            f"run linear {text}",
+            ["run", "linear", text, "--out", out_ok, "--quiet"],
+            "error",
+            (name,),
+        )
     yield CliCase("run unknown experiment", ["run", "bogus", "--out", out_ok], "error", ("bogus",))
     yield CliCase("run no experiment", ["run"], "error", ("experiment",))
     for blabel, out in [

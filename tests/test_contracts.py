@@ -24,6 +24,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import bounds
+import jacobound as cli
 from bounds import _generate
 from bounds import formulas as F
 from bounds.activations import (
@@ -35,7 +36,6 @@ from bounds.activations import (
     unregister_activation,
 )
 from bounds.theorems import make_function, theorem_function
-from simulate import cli
 from simulate.backend import TORCH, torch_activation
 from simulate.model import init_random
 from tests.theorem_cases import REFERENCE, ReferenceCase

@@ -151,10 +151,12 @@ _CITE = re.compile(
 
 
 def _repo_files() -> list[Path]:
-    skip = {".git", ".venv", ".venv-latest", "site", "runs", "__pycache__", ".hypothesis"}
+    # build/ and *.egg-info/ are what `pip install .` leaves: copies, not sources.
+    skip = {".git", ".venv", ".venv-latest", "site", "runs", "__pycache__", ".hypothesis", "build"}
     out = []
     for p in ROOT.rglob("*"):
-        if p.is_file() and not skip & set(p.relative_to(ROOT).parts):
+        parts = p.relative_to(ROOT).parts
+        if p.is_file() and not skip & set(parts) and not parts[0].endswith(".egg-info"):
             if p.suffix in {".py", ".md", ".toml", ".yml", ".cfg", ".txt"} or p.name in {
                 "Makefile",
                 "run",

@@ -171,7 +171,7 @@ def test_report_refuses_old_boolean_checks(tmp_path):
 
 
 def test_demo_prints_passed_failed_not_tested(tmp_path, monkeypatch, capsys):
-    from simulate import cli
+    import jacobound as cli
 
     demo = {
         k: dataclasses.replace(
@@ -191,11 +191,69 @@ def test_demo_prints_passed_failed_not_tested(tmp_path, monkeypatch, capsys):
     assert summary_line([]) == "0 passed, 0 failed, 0 not tested"
 
 
+#: The provenance of a run in results.json: which run it is, and which code wrote it.
+RUN_FIELDS = {"id", "started_utc", "jacobound", "git_revision", "git_dirty", "config_hash"}
+
+
 def test_same_seed_same_numbers(tmp_path):
+    """Two runs of one config agree in everything but which run they are (id, start time)."""
     a = run_experiment("linear", tmp_path / "a", SMALL["linear"], progress=False)
     b = run_experiment("linear", tmp_path / "b", SMALL["linear"], progress=False)
-    strip = lambda r: {k: v for k, v in r.items() if k != "figures"}  # noqa: E731
-    assert json.dumps(strip(a), sort_keys=True) == json.dumps(strip(b), sort_keys=True)
+    assert a["run"]["id"] != b["run"]["id"]  # two runs, not one reused
+    stored = [json.loads((tmp_path / d / "results.json").read_text()) for d in "ab"]
+    for rec in (a, b, *stored):
+        ident = rec.pop("run")
+        assert set(ident) == RUN_FIELDS
+        rec["run"] = {k: v for k, v in ident.items() if k not in ("id", "started_utc")}
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    assert stored[0] == stored[1]
+
+
+def test_rerun_with_another_config_goes_to_a_new_directory(tmp_path):
+    cfg = {**SMALL["linear"], "device": "cpu"}
+    a = run_experiment("linear", tmp_path, cfg, progress=False)
+    assert a.out == tmp_path and a.moved_because is None
+    first = (tmp_path / "results.json").read_bytes()
+    b = run_experiment("linear", tmp_path, {**cfg, "seed": 1}, progress=False)
+    assert b.out == tmp_path / b["run"]["id"] and "seed: 0 -> 1" in str(b.moved_because)
+    assert (tmp_path / "results.json").read_bytes() == first  # not overwritten
+    assert json.loads((b.out / "results.json").read_text())["config"]["seed"] == 1
+    # Each config again: it resumes in its own directory, as the same run.
+    a2 = run_experiment("linear", tmp_path, cfg, progress=False)
+    b2 = run_experiment("linear", tmp_path, {**cfg, "seed": 1}, progress=False)
+    assert (a2.out, a2["run"]["id"]) == (tmp_path, a["run"]["id"])
+    assert (b2.out, b2["run"]["id"]) == (b.out, b["run"]["id"])
+    assert (tmp_path / "results.json").read_bytes() == first
+    assert [p for p in tmp_path.iterdir() if p.is_dir()] == [b.out]
+    # Asked for in a folder holding another config, a run always moves below it.
+    c = run_experiment("linear", b.out, {**cfg, "seed": 2}, progress=False)
+    assert c.out.parent == b.out
+
+
+def test_results_name_their_run_and_code(tmp_path):
+    import datetime
+    import re
+
+    import bounds
+
+    res = run_experiment("linear", tmp_path, SMALL["linear"], progress=False)
+    run = json.loads((tmp_path / "results.json").read_text())["run"]
+    assert run == res["run"]
+    assert run["jacobound"] == bounds.__version__
+    assert run["config_hash"] == io.config_key(res["config"])
+    assert re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{6}", run["id"])
+    started = datetime.datetime.fromisoformat(run["started_utc"])
+    assert started.utcoffset() == datetime.timedelta(0)
+    assert run["id"].startswith(f"{started:%Y%m%dT%H%M%SZ}")
+    rev = run["git_revision"]
+    assert rev is None or re.fullmatch(r"[0-9a-f]{40}", rev)
+    assert (rev is None) == (run["git_dirty"] is None)
+
+
+def test_git_revision_outside_a_checkout_is_none(tmp_path):
+    assert io.git_revision(tmp_path) == (None, None)  # no .git at all
+    (tmp_path / ".git").write_text("gitdir: /nonexistent/worktree\n")  # a broken worktree link
+    assert io.git_revision(tmp_path) == (None, None)
 
 
 def test_sweep_resumes_from_finished_runs(tmp_path):
@@ -253,7 +311,7 @@ def test_atomic_write_leaves_no_partial_file(tmp_path):
 
 
 def test_cli_bound_list_run_report(tmp_path):
-    exe = [sys.executable, "-m", "simulate.cli"]
+    exe = [sys.executable, "-m", "jacobound"]
     out = subprocess.run([*exe, "bound", "--list"], capture_output=True, text=True, check=True)
     assert "6.24" in out.stdout and "A.3" in out.stdout
     # The issue's example: Theorem 6.24 from the command line, then with Gamma out of range.

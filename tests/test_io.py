@@ -12,6 +12,7 @@ import functools
 import json
 import logging
 import os
+import re
 import signal
 import tempfile
 from collections.abc import Callable, Mapping
@@ -220,12 +221,23 @@ def test_source_digest_changes_with_any_source_file(tmp_path):
     assert len(io.source_digest()) == 16
 
 
-def test_package_version_is_the_pyproject_one():
+def test_package_version_has_one_source():
+    """pyproject.toml reads bounds/_version.py; every other place takes the version from it."""
     import tomllib
 
+    import bounds
+    import jacobound
+    import simulate
+
     with open(Path(io.__file__).resolve().parents[1] / "pyproject.toml", "rb") as fh:
-        expected = tomllib.load(fh)["project"]["version"]
-    assert io.package_version() == expected == io.versions()["jacobound"]
+        project = tomllib.load(fh)
+    assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
+    attr = project["tool"]["setuptools"]["dynamic"]["version"]["attr"]
+    assert attr == "bounds._version.__version__"
+    v = bounds.__version__
+    assert re.fullmatch(r"\d+\.\d+\.\d+(\S*)", v)
+    assert v == simulate.__version__ == jacobound.__version__ == io.package_version()
+    assert v == io.versions()["jacobound"]
 
 
 def test_temp_files_of_a_killed_write_are_removed(tmp_path):

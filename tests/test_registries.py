@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from simulate import cli
+import jacobound as cli
 from simulate.experiments import REGISTRY, Experiment, demo_names, register, run_experiment
 from simulate.experiments.base import BaseConfig
 from simulate.experiments.checks import Check, read_checks, to_json

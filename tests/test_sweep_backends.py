@@ -23,8 +23,8 @@ from simulate import cli, io, sweep
 from simulate.experiments import REGISTRY, run_experiment
 
 #: Fields of results.json that say when and by what a run was made, not what it found; they may
-#: differ between two runs of one config (run ids, timestamps, revisions).
-PROVENANCE = frozenset({"run_id", "timestamp", "git_revision", "provenance"})
+#: differ between two runs of one config (``run``: run id, start time, version, git revision).
+PROVENANCE = frozenset({"run"})
 
 
 def _square(x: int) -> dict[str, Any]:

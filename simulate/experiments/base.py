@@ -16,6 +16,7 @@ import ast
 import dataclasses
 import inspect
 import itertools
+import json
 import os
 import tempfile
 import textwrap
@@ -250,6 +251,49 @@ def make_config(cls: type, overrides: Mapping[str, Any]) -> Any:
     return cls(**kwargs)
 
 
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)  # finite (validated): repr is valid TOML for ints and floats
+    if isinstance(value, str):
+        # A TOML basic string: JSON's escapes are TOML's, but a character beyond U+FFFF must
+        # stay itself (JSON would write a surrogate pair) and DEL must be escaped.
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"no TOML form for {type(value).__name__} {value!r}")
+
+
+def config_toml(name: str, overrides: Mapping[str, Any] | None = None) -> str:
+    """The effective config of experiment ``name`` as TOML: every key, defaults included.
+
+    Validated like a run's (:func:`make_config`); each key has its help (:func:`field_docs`) as
+    a comment above it, and one that differs from its default says so.  Read back with
+    ``--config``, it gives the same config.
+
+    Examples
+    --------
+    >>> [line for line in config_toml("linear", {"n": 40}).splitlines() if line.startswith("n ")]
+    ['n = 40  # default 200']
+    """
+    from bounds.cli import plain_text
+
+    exp = _get(name)
+    config = make_config(exp.config, overrides or {})
+    default = exp.config()
+    helps = field_docs(exp.config)
+    lines = [f"# jacobound run {name}: effective config (jacobound {io.package_version()})"]
+    for f in dataclasses.fields(config):
+        val, dflt = getattr(config, f.name), getattr(default, f.name)
+        if f.name in helps:
+            text = plain_text(helps[f.name])
+            lines += textwrap.wrap(text, 96, initial_indent="# ", subsequent_indent="# ")
+        note = "" if val == dflt else f"  # default {_toml_value(dflt)}"
+        lines.append(f"{f.name} = {_toml_value(val)}{note}")
+    return "\n".join(lines) + "\n"
+
+
 def load_toml(path: Path | str) -> dict[str, Any]:
     """Read a TOML config; a missing, unreadable or malformed file is a ``ValueError``."""
     p = Path(path)
@@ -295,6 +339,87 @@ def check_output_dir(out: Path | str) -> Path:
     return p
 
 
+def _get(name: str) -> Experiment:
+    if name not in REGISTRY:
+        raise ValueError(f"unknown experiment {name!r}; known: {', '.join(sorted(REGISTRY))}")
+    return REGISTRY[name]
+
+
+#: Written into a run directory before its experiment starts: which experiment and config it
+#: holds, the run's id and start time.  A rerun finds its own directory by it.
+RUN_MARKER = "run.json"
+
+
+class RunRecord(dict[str, Any]):
+    """What :func:`run_experiment` returns: the ``results.json`` record, and where it went.
+
+    ``out`` is the run's directory: the ``out`` asked for, or a new subdirectory of it when that
+    held a run of another config (``moved_because`` then says what differed).
+    """
+
+    out: Path
+    moved_because: str | None
+
+
+def _occupant(folder: Path) -> dict[str, Any] | None:
+    """The experiment and config hash of the run in ``folder``, or ``None`` when there is none.
+
+    A marker from :data:`RUN_MARKER`; for a folder written before markers existed, its
+    ``results.json``.  A folder that holds neither is free.
+    """
+    for fname in (RUN_MARKER, "results.json"):
+        path = folder / fname
+        if path.is_file():
+            try:
+                data = io.read_json(path)
+            except (OSError, ValueError):
+                data = None
+            if isinstance(data, dict) and isinstance(data.get("config"), dict):
+                return {
+                    "experiment": data.get("experiment"),
+                    "config_hash": io.config_key(data["config"]),
+                    "config": data["config"],
+                    "run": data.get("run") if isinstance(data.get("run"), dict) else None,
+                }
+            return {"experiment": None, "config_hash": None, "config": {}, "run": None}
+    return None
+
+
+def _difference(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    keys = sorted(k for k in {*old, *new} if old.get(k) != new.get(k))
+    shown = ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in keys[:4])
+    return shown + (f" and {len(keys) - 4} more" if len(keys) > 4 else "") or "unreadable run"
+
+
+def run_directory(
+    out: Path | str, name: str, config: Any
+) -> tuple[Path, dict[str, Any] | None, str | None]:
+    """Where a run of ``name`` with ``config`` goes, asked for at ``out``.
+
+    Returns ``(folder, occupant, moved_because)``.  The folder is ``out`` when it is free or
+    holds a run of this experiment and config (the run resumes there and reuses what it
+    finished); else the subdirectory of ``out`` that holds this config, if a rerun put one
+    there; else a new one, ``out/<run id>``.  Nothing is ever overwritten by a run of another
+    config.
+    """
+    out = Path(out)
+    plain = io._plain(dataclasses.asdict(config))
+    key = io.config_key(plain)
+    here = _occupant(out)
+    if here is None or (here["experiment"], here["config_hash"]) == (name, key):
+        return out, here, None
+    moved = (
+        _difference(here["config"], plain)
+        if here["experiment"] == name
+        else f"experiment {here['experiment']!r}"
+    )
+    for sub in sorted(p for p in out.iterdir() if p.is_dir()):
+        there = _occupant(sub)
+        if there is not None and (there["experiment"], there["config_hash"]) == (name, key):
+            return sub, there, moved
+    return out, None, moved  # the caller names the new subdirectory after the new run id
+
+
 def run_experiment(
     name: str,
     out: Path | str,
@@ -303,40 +428,66 @@ def run_experiment(
     progress: bool = True,
     backend: str | sweep.Backend = "local",
     address: str | None = None,
-) -> dict[str, Any]:
+) -> RunRecord:
     """Validate the config, run, and write ``results.json``, CSVs, plots and ``run_info.json``.
 
-    Deterministic numbers for a given seed on CPU: timings go to ``run_info.json`` only.
-    ``backend`` (``"local"``, ``"ray"`` or a :class:`simulate.sweep.Backend`) computes the
-    points of a sweep (:func:`simulate.sweep.map_points`); ``address`` is the Ray cluster's
-    ``HOST:PORT``.  The results do not depend on it (it is recorded in ``run_info.json``).
+    The run goes to ``out``, or to a subdirectory of it when ``out`` holds a run of another
+    config (:func:`run_directory`; the returned record's ``out`` says where).  ``results.json``
+    records the run's provenance under ``run``: its id, its start time (UTC), the package
+    version, the git revision of the sources (``None`` outside a git checkout) and whether the
+    checkout had uncommitted changes.  Deterministic numbers for a given seed on CPU: the
+    provenance and the timings (``run_info.json``) are the only fields that differ between two
+    runs of one config.  ``backend`` (``"local"``, ``"ray"`` or a :class:`simulate.sweep.Backend`)
+    computes the points of a sweep (:func:`simulate.sweep.map_points`); ``address`` is the Ray
+    cluster's ``HOST:PORT``.  The results do not depend on it (it is recorded in
+    ``run_info.json``).
     """
-    if name not in REGISTRY:
-        raise ValueError(f"unknown experiment {name!r}; known: {', '.join(sorted(REGISTRY))}")
-    mod = REGISTRY[name]
+    mod = _get(name)
     config = make_config(mod.config, overrides or {})
     check_output_dir(out)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    io.remove_stale_temps(out)  # a killed write's leftovers (runs/ is cleaned by cached_run)
     device = resolve_device(config.device)
     if isinstance(backend, str):
         backend = sweep.make_backend(backend, address, num_gpus=int(device.type == "cuda"))
     elif address is not None:
         raise ValueError("address goes with backend='ray' given by name, not with a Backend")
+    folder, occupant, moved = run_directory(out, name, config)
+    known = occupant["run"] if occupant is not None else None
+    if known is not None and isinstance(known.get("id"), str):
+        run_id, started = known["id"], str(known.get("started_utc"))
+    else:
+        run_id, started = io.new_run_id()
+    if moved is not None and folder == Path(out):
+        folder = Path(out) / run_id
+    out = folder
+    out.mkdir(parents=True, exist_ok=True)
+    io.remove_stale_temps(out)  # a killed write's leftovers (runs/ is cleaned by cached_run)
+    plain = io._plain(dataclasses.asdict(config))
+    revision, dirty = io.git_revision()
+    run = {
+        "id": run_id,
+        "started_utc": started,
+        "jacobound": io.package_version(),
+        "git_revision": revision,
+        "git_dirty": dirty,
+        "config_hash": io.config_key(plain),
+    }
+    io.write_json(out / RUN_MARKER, {"experiment": name, "config": plain, "run": run})
     torch.manual_seed(config.seed)
     t0 = time.perf_counter()
     with sweep.using(backend):
         results = mod.run(config, out, progress)
     elapsed = time.perf_counter() - t0
-    record = {
-        "experiment": name,
-        "config": dataclasses.asdict(config),
-        "seed": config.seed,
-        "device": str(device),
-        "versions": io.versions(),
-        **results,
-    }
+    record = RunRecord(
+        {
+            "experiment": name,
+            "config": dataclasses.asdict(config),
+            "seed": config.seed,
+            "device": str(device),
+            "versions": io.versions(),
+            "run": run,
+            **results,
+        }
+    )
     for cname, cols in results.get("curves", {}).items():
         io.write_csv(out / f"{cname}.csv", cols)
     record["figures"] = mod.plot(record, out)
@@ -345,4 +496,5 @@ def run_experiment(
         out / "run_info.json",
         {"experiment": name, "seconds": elapsed, "device": str(device), "backend": backend.name},
     )
+    record.out, record.moved_because = out, moved
     return record
