@@ -108,6 +108,10 @@ NU_RANDOM_INIT = zeta / (50 * B * sp.sqrt(sp.log(2 * K)))
 #: Theorems 6.19-6.25 is its inverse square.
 BETA_SHALLOW = nu * B * X
 STEP_SHALLOW = 1 / BETA_SHALLOW**2
+#: Lemma 6.10 (unit-norm rows, |phi'|, |phi''| <= B, ||V||_inf <= nu/sqrt(kK)): J(W) is
+#: (nu B ||X|| / sqrt(k))-Lipschitz in ||W||_F, so Assumption 2 holds on the ball of radius R
+#: with eps = 2 R nu B ||X|| / sqrt(k).
+LIPSCHITZ_SHALLOW = BETA_SHALLOW / sp.sqrt(k)
 #: Cutoff of Theorems 6.21/6.22 on J(W_0) (docs/theory.md#r21-cutoff-arbitrary).
 CUTOFF_ARBITRARY = nu * B * alpha * sp.sqrt(sp.sqrt(n) * X)
 #: Cutoff of Theorems 6.23-6.25 on Sigma(X)^{1/2} (docs/theory.md#r26-cutoff-random).

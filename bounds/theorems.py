@@ -29,6 +29,8 @@ from .spectral import InfoNuisance
 #: Functions of this module that are not generated from the registry (the generated
 #: ``theorem_*`` / ``lemma_*`` functions are appended below, from :mod:`bounds._functions`).
 __all__ = [
+    "assumption_2_eps",
+    "delta_star_5_3",
     "evaluate",
     "evaluate_expression",
     "lemma_6_2",
@@ -36,6 +38,7 @@ __all__ = [
     "make_function",
     "nu_random_init",
     "theorem_function",
+    "width_5_3",
 ]
 
 #: A real iteration count within this relative distance of a whole number ``m`` counts as ``m``
@@ -394,6 +397,111 @@ def nu_random_init(*, zeta: ArrayLike, K: ArrayLike, B: ArrayLike = 1.0) -> Any:
 
     vals = {"zeta": v.positive("zeta", zeta), "K": v.positive_int("K", K), "B": v.positive("B", B)}
     return evaluate_expression(NU_RANDOM_INIT, vals)
+
+
+def assumption_2_eps(
+    *, k: ArrayLike, nu: ArrayLike, B: ArrayLike, X_norm: ArrayLike, radius: ArrayLike
+) -> Any:
+    """``eps`` of Assumption 2 on the ball of radius ``R``, from Lemma 6.10's Lipschitz bound.
+
+    Lemma 6.10 (unit-norm rows, ``|phi'|, |phi''| <= B``, ``||V||_inf <= nu/sqrt(kK)``):
+    ``||J(W) - J(W0)|| <= (nu B ||X|| / sqrt(k)) ||W - W0||_F``.  Assumption 2 asks for
+    ``||J(W) - J(W0)|| <= eps/2`` whenever ``||W - W0||_F <= R`` (the eps/2 reading of Assumption 2), so
+    ``eps = 2 R nu B ||X|| / sqrt(k)`` holds rigorously, for every ``W`` in the ball, not only
+    along one gradient-descent path.
+
+    Examples
+    --------
+    >>> float(assumption_2_eps(k=10_000, nu=1.0, B=1.0, X_norm=2.0, radius=3.0))
+    0.12
+    """
+    from .formulas import LIPSCHITZ_SHALLOW
+
+    vals = {
+        "k": v.positive("k", k),
+        "nu": v.positive("nu", nu),
+        "B": v.positive("B", B),
+        "X_norm": v.positive("X_norm", X_norm),
+    }
+    return 2 * v.nonnegative("radius", radius) * evaluate_expression(LIPSCHITZ_SHALLOW, vals)
+
+
+def delta_star_5_3(*, alpha: ArrayLike, Gamma: ArrayLike, beta: ArrayLike, eps: ArrayLike) -> Any:
+    """Smallest tolerance ``delta`` meeting Theorem 5.3's ``eps`` condition (5.13).
+
+    (5.13) asks ``eps <= delta alpha^3 / (5 Gamma beta^2)``, so ``delta* = 5 Gamma beta^2 eps /
+    alpha^3``; the theorem applies when ``delta* <= 1`` (its range ``0 < delta <= 1``).  The two
+    sides of (5.13) at ``delta = delta*`` are equal in exact arithmetic and differ in the last
+    digit in floating point: evaluate the theorem at ``delta*(1 + BOUNDARY_RTOL)`` (then (5.13)
+    holds with a relative margin 1e-9, 10^6 above round-off) and compare ``delta*`` with 1 within
+    :data:`bounds.report.BOUNDARY_RTOL`.  ``Gamma`` is the one the theorem is evaluated at
+    (``Gamma_effective`` of its report).
+
+    Examples
+    --------
+    >>> float(delta_star_5_3(alpha=1.0, Gamma=2.0, beta=2.0, eps=0.01))
+    0.4
+    """
+    a = v.positive("alpha", alpha)
+    g = v.in_range("Gamma", Gamma, 1.0)
+    b = v.positive("beta", beta)
+    return 5 * g * b**2 * v.nonnegative("eps", eps) / a**3
+
+
+def width_5_3(
+    *,
+    alpha: ArrayLike,
+    Gamma: ArrayLike,
+    nu: ArrayLike,
+    B: ArrayLike,
+    X_norm: ArrayLike,
+    r0_norm: ArrayLike,
+    r0_nuisance: ArrayLike,
+    r0_pinv: ArrayLike,
+    delta: ArrayLike = 1.0,
+) -> Any:
+    """Smallest width ``k`` at which Theorem 5.3 holds rigorously for the shallow network.
+
+    With ``eps`` from Lemma 6.10 over the ball of radius ``R`` of (5.12)
+    (:func:`assumption_2_eps`) and ``beta = nu B ||X||``, (5.13) at tolerance ``delta`` reads
+    ``2 R beta / sqrt(k) <= delta alpha^3 / (5 Gamma beta^2)``, i.e.
+
+    ``k >= (10 Gamma beta^3 R / (delta alpha^3))^2``,
+    ``R = 2(||J_I^+ r0|| + Gamma ||Pi_N(r0)|| / alpha + delta Gamma ||r0|| / alpha)``.
+
+    The data quantities (``alpha``, ``r0``, ...) are held fixed at their values, although they
+    move a little with the width of the network they come from.  Lemma 6.19's width (6.45) is the
+    same condition on the smaller radius ``R' = 2(D_{alpha,Gamma} + delta Gamma ||r0||/alpha)``
+    of its proof (docs/theory.md#i8-radius).
+
+    Examples
+    --------
+    >>> k = width_5_3(alpha=1.0, Gamma=1.0, nu=1.0, B=1.0, X_norm=2.0, r0_norm=3.0,
+    ...               r0_nuisance=1.0, r0_pinv=2.0)
+    >>> float(k)  # (10 * 8 * 2 (2 + 1 + 3))^2
+    921600.0
+    >>> float(assumption_2_eps(k=k, nu=1.0, B=1.0, X_norm=2.0, radius=12.0))  # = 1/(5*4)
+    0.05
+    """
+    from .formulas import BETA_SHALLOW
+
+    a = v.positive("alpha", alpha)
+    g = v.in_range("Gamma", Gamma, 1.0)
+    dl = v.in_range("delta", delta, 0.0, 1.0, lo_open=True)
+    beta = evaluate_expression(
+        BETA_SHALLOW,
+        {
+            "nu": v.positive("nu", nu),
+            "B": v.positive("B", B),
+            "X_norm": v.positive("X_norm", X_norm),
+        },
+    )
+    R = 2 * (
+        v.nonnegative("r0_pinv", r0_pinv)
+        + g * v.nonnegative("r0_nuisance", r0_nuisance) / a
+        + dl * g * v.nonnegative("r0_norm", r0_norm) / a
+    )
+    return (10 * g * beta**3 * R / (dl * a**3)) ** 2
 
 
 # ---------------------------------------------------------------------------- public functions

@@ -133,6 +133,16 @@ def gaussian_mixture(
     )
 
 
+def uniform_sphere(n: int, d: int, seed: int) -> np.ndarray:
+    """``n`` points drawn uniformly on the unit sphere of ``R^d`` (normalised Gaussians).
+
+    Inputs with no cluster structure: the reference that the mixture's spectrum is compared
+    with (the ``spectrum`` experiment) and a negative control.
+    """
+    n, d = validate.count("n", n), validate.count("d", d)
+    return _normalize(np.random.default_rng(seed).standard_normal((n, d)))
+
+
 def corrupt_labels(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Switch a ``fraction`` of the one-hot labels to a *different* class, uniformly (App. C.2).
 

@@ -71,15 +71,26 @@ def test_tracking_gap_below_bound_when_hypotheses_hold(tmp_path):
     s = res["summary"]
     assert s["hypotheses_hold"], "the small tracking config is chosen so that (5.13) holds"
     assert s["max_gap"] <= s["bound_5_14"]
+    # (5.13) at delta*(1 + 2 BOUNDARY_RTOL) holds off its boundary band (it used to be an
+    # equality decided by one ulp).
+    eps = {c["name"]: c for c in res["report"]["conditions"]}["eps"]
+    assert eps["holds"] and not eps["at_boundary"] and not s["delta_star_at_boundary"]
+    # The rigorous eps (Lemma 6.10 on the ball) is far larger than the path estimate, and the
+    # width it needs is reported, not run.
+    assert s["delta_star_rigorous"] > 1 > s["delta_star"]
+    assert s["rigorous_width"] > SMALL["tracking"]["k"]
+    assert s["rigorous_width_run"].startswith("not run: needs k=")
 
 
 def test_tracking_checks_not_tested_when_hypotheses_fail(tmp_path):
     """At k = 500 the Jacobian moves too much for (5.13): nothing is tested, nothing is ticked."""
-    cfg = {**SMALL["tracking"], "k": 500, "device": "cpu"}
+    cfg = {**SMALL["tracking"], "k": 500, "k_sweep": [500], "device": "cpu"}
     res = run_experiment("tracking", tmp_path, cfg, progress=False)
     assert not res["summary"]["hypotheses_hold"] and res["summary"]["delta_star"] > 1
-    checks = read_checks(res["checks"])
-    assert checks and all(c.status == "not tested" and c.total == 1 for c in checks)
+    # The three conclusions of the theorem; the width sweep's slope check does not rest on them.
+    checks = [c for c in read_checks(res["checks"]) or [] if c.name.endswith(("14", "15", "16"))]
+    assert len(checks) == 3
+    assert all(c.status == "not tested" and c.total == 1 for c in checks)
     assert all("hypotheses of Theorem 5.3 fail" in c.detail for c in checks)
     assert all(r["failing"] for r in res["predicted_vs_observed"])  # no bound as a plain number
 
@@ -252,7 +263,8 @@ def test_sweep_resumes_from_finished_runs(tmp_path):
     cfg = {**SMALL["corruption"], "device": "cpu"}
     run_experiment("corruption", tmp_path, cfg, progress=False)
     runs = sorted((tmp_path / "runs").glob("*.json"))
-    assert len(runs) == 3
+    levels = len(SMALL["corruption"]["corruptions"])
+    assert len(runs) == levels
     first = {p: p.read_bytes() for p in [*runs, tmp_path / "results.json"]}
     # Simulate a kill after the first run, in the middle of writing the second: drop the other
     # runs and the summary, and leave the temporary files such a kill leaves.
@@ -268,7 +280,7 @@ def test_sweep_resumes_from_finished_runs(tmp_path):
     stamp = runs[0].stat().st_mtime_ns
     res = run_experiment("corruption", tmp_path, cfg, progress=False)
     assert runs[0].stat().st_mtime_ns == stamp  # reused, not recomputed
-    assert len(list((tmp_path / "runs").glob("*.json"))) == 3
+    assert len(list((tmp_path / "runs").glob("*.json"))) == levels
     checks = read_checks(res["checks"])
     assert checks and not any(c.failed for c in checks)
     assert not any(p.exists() for p in leftovers)
@@ -320,7 +332,8 @@ def test_cli_bound_list_run_report(tmp_path):
     bad = subprocess.run([*exe, "bound", "6.24", *bad_args], capture_output=True, text=True)
     assert bad.returncode == 2 and "Gamma must lie in [1, inf)" in bad.stderr
     cfg = tmp_path / "c.toml"
-    cfg.write_text("n = 40\nd = 80\nr = 3\nsteps = 20\nmc_samples = 50\n")
+    # 60 steps: a 20-step run ends before the dip has risen by 10% (population_loss_dips fails).
+    cfg.write_text("n = 40\nd = 80\nr = 3\nsteps = 60\nmc_samples = 50\n")
     run = subprocess.run(
         [*exe, "run", "linear", "--config", str(cfg), "--out", str(tmp_path / "lin"), "--quiet"],
         capture_output=True,

@@ -85,7 +85,7 @@ def test_experiments_route_their_points_through_the_backend(tmp_path):
 
     cfg = {**REGISTRY["corruption"].small, "device": "cpu"}
     run_experiment("corruption", tmp_path, cfg, progress=False, backend=Recording())
-    assert seen == ["p0", "p0.5", "p1"]
+    assert seen == [f"p{p:g}" for p in REGISTRY["corruption"].small["corruptions"]]
     assert io.read_json(tmp_path / "run_info.json")["backend"] == "recording"
     assert sweep.current().name == "local"  # restored after the run
 

@@ -1,10 +1,34 @@
 """Figs. 7 and 15, Tables 1-7: label corruption against the information/nuisance split.
 
-For each corruption fraction the network is trained as in ``dynamics``; reported: the label
+For each corruption fraction ``p`` the network is trained as in ``dynamics``; reported: the label
 energy ``||Pi_N(y)||/||y||`` on the initial and final Jacobian, the test error (clean test
 labels), and the table of label and initial-residual energies on I and N for ``J_init`` and
 ``J_final``.  The summary gives the correlation of the final test error with
 ``||Pi_N(y)||/sqrt(n)`` on the initial Jacobian, the quantity Theorem 6.21's bias term reads.
+
+The default config is the scikit-learn digits (``K = 10``, shipped with the package, no download)
+at ``p = 0, 0.1, ..., 0.9``; ``p = 1`` is left out because for small ``K`` it turns the labels into
+a permutation of the classes (for ``K = 2`` exactly), which is no corruption at all.
+
+Checks, over all levels (tested when there are at least three distinct levels):
+
+* ``nuisance_energy_rank_correlates_with_corruption``: Spearman's rank correlation between ``p``
+  and ``||Pi_N(y)||/||y||`` on ``J_init`` is at least 0.8, and the energy grows by at least 0.1
+  from the lowest to the highest level;
+* ``test_error_rank_correlates_with_corruption``: the same for the final test error.
+
+A rank correlation >= 0.8 has an exact permutation p-value of 0.0035 at 10 levels and 0.017 at
+7 (a monotone trend with a neighbour or two swapped); the growth of at least 0.1 keeps a chance
+ordering of flat values from passing.  Measured (all monotone): the digits at ``n = 100`` and
+``n = 200``, ``||Pi_N(y)||/||y||`` 0.80 -> 0.96 and test error 0.07 -> 0.52-0.59 from ``p = 0`` to
+``p = 0.6``; the small config (mixture, ``K = 5``) 0.21 -> 0.87 and 0 -> 0.87 up to ``p = 0.9``.
+The demo runs the digits at ``n = 100`` (the default ``n = 200`` takes three ``eigh`` of
+``nK = 2000`` per level).
+
+Negative control (registered): unstructured inputs (the mixture at ``sigma = 10``, where the
+clusters dissolve into the sphere).  The labels then carry no information about the inputs at
+any ``p``, the label energy on N and the test error (about ``1 - 1/K``) stay flat, and both checks
+fail.
 """
 
 from __future__ import annotations
@@ -26,8 +50,33 @@ from .dynamics import train_run
 
 @dataclasses.dataclass(frozen=True)
 class Config(DynamicsConfig):
-    corruptions: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
-    """Fractions of training labels switched to a different class, one run each; each in [0, 1]."""
+    dataset: str = "digits"
+    """Dataset: "digits" (scikit-learn's, K = 10, shipped with the package) or "mixture"."""
+    n: int = 200
+    """Number of training samples."""
+    n_test: int = 200
+    """Number of test samples (clean labels)."""
+    corruptions: tuple[float, ...] = tuple(i / 10 for i in range(10))
+    """Fractions of training labels switched to a different class, one run each; each in [0, 1]
+    (default 0, 0.1, ..., 0.9: at p = 1 the labels of a small K become a class permutation)."""
+
+
+#: Smallest Spearman rank correlation between p and each quantity (see the module docstring).
+SPEARMAN_MIN = 0.8
+#: Smallest growth of each quantity from the lowest to the highest corruption level.
+GROWTH_MIN = 0.1
+
+
+def _trend(frac: np.ndarray, vals: np.ndarray) -> tuple[float, float]:
+    """Spearman's rho of ``vals`` against ``frac`` (nan when either is constant) and the growth
+    from the lowest to the highest level."""
+    from scipy.stats import spearmanr
+
+    if np.ptp(vals) == 0 or np.ptp(frac) == 0:
+        rho = float("nan")
+    else:
+        rho = float(spearmanr(frac, vals).statistic)
+    return rho, float(vals[int(np.argmax(frac))] - vals[int(np.argmin(frac))])
 
 
 def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
@@ -71,25 +120,28 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
         "best_test_error": [r["best_test_error"] for _, r in rows],
         "corr_test_error_vs_nuisance_over_sqrt_n": corr,
     }
-    # "Grows with corruption" compares the lowest and the highest corruption level: it needs
-    # two distinct levels.
-    lo, hi = int(np.argmin(frac)), int(np.argmax(frac))
-    spread = [bool(frac[hi] > frac[lo])]
-    checks = [
-        Check.over(
-            "nuisance_energy_grows_with_corruption",
-            spread,
-            [bool(nuis_init[hi] > nuis_init[lo])],
-            f"||Pi_N(y)||/||y|| on J_init: {nuis_init[lo]:.3g} at p={frac[lo]:g}, "
-            f"{nuis_init[hi]:.3g} at p={frac[hi]:g}",
+    spread = [len(set(frac.tolist())) >= 3]
+    checks = []
+    for name, what, vals in (
+        (
+            "nuisance_energy_rank_correlates_with_corruption",
+            "||Pi_N(y)||/||y|| on J_init",
+            nuis_init,
         ),
-        Check.over(
-            "test_error_grows_with_corruption",
-            spread,
-            [bool(test_err[hi] > test_err[lo])],
-            f"test error {test_err[lo]:.3g} at p={frac[lo]:g}, {test_err[hi]:.3g} at p={frac[hi]:g}",
-        ),
-    ]
+        ("test_error_rank_correlates_with_corruption", "final test error", test_err),
+    ):
+        rho, growth = _trend(frac, vals)
+        summary[f"spearman_{name.split('_rank')[0]}"] = rho
+        checks.append(
+            Check.over(
+                name,
+                spread,
+                [bool(rho >= SPEARMAN_MIN and growth >= GROWTH_MIN)],
+                f"{what}: Spearman rho over {len(frac)} levels {rho:.3g} (>= {SPEARMAN_MIN:g}), "
+                f"growth {growth:.3g} (>= {GROWTH_MIN:g}) from p={frac.min():g} to "
+                f"p={frac.max():g}; values " + ", ".join(f"{v:.3g}" for v in vals),
+            )
+        )
     curves = {
         "corruption": {
             "corruption": frac.tolist(),
@@ -124,8 +176,14 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
         **plots.style(1),
     )
     ax.plot(c["corruption"], c["final_test_error"], label="test error", **plots.style(2))
-    ax.set_xlabel("label corruption fraction")
+    ax.set_xlabel("label corruption fraction $p$")
     ax.set_ylabel("fraction")
+    s = res["summary"]
+    ax.set_title(
+        rf"Spearman $\rho$ over $p$: {s.get('spearman_nuisance_energy', float('nan')):.2f} "
+        f"(energy), {s.get('spearman_test_error', float('nan')):.2f} (test error)",
+        fontsize=8,
+    )
     plots.legend(ax)
     plots.add_caption(
         fig,
@@ -147,13 +205,24 @@ register(
         run=run,
         plot=plot,
         small={
+            "dataset": "mixture",
+            "K": 5,
+            "C": 1,
+            "d": 16,
             "n": 60,
-            "n_test": 60,
+            "n_test": 100,
             "k": 64,
             "steps": 60,
             "record_every": 20,
-            "d": 8,
-            "corruptions": (0.0, 0.5, 1.0),
+            "corruptions": (0.0, 0.15, 0.3, 0.45, 0.6, 0.75, 0.9),
         },
+        demo_overrides={"n": 100},
+        negative_control={"sigma": 10.0},
+        control_fails=frozenset(
+            {
+                "nuisance_energy_rank_correlates_with_corruption",
+                "test_error_rank_correlates_with_corruption",
+            }
+        ),
     )
 )
