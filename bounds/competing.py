@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _validate as v
+from . import validate as v
 from .report import Condition, Report
 from .spectral import PSD_RTOL
 
