@@ -5,7 +5,7 @@ of the 500k × 500k matrix J Jᵀ of a ResNet-20 on CIFAR-10 (J: 500k × 270k). 
 order, nK = 500,000 (n = 50,000, K = 10), for the paper's one-hidden-layer network at CIFAR-10's
 input size d = 3072 and width k = 256 (J: 500k × 786k, never formed): synthetic unit-norm
 inputs from the Gaussian mixture of Definition 2.4.  The solver is
-:func:`simulate.spectra.top_eigenpairs` on the closed-form operator ``u -> J (Jᵀ u)``
+:func:`simulate.eig.top_eigenpairs` on the closed-form operator ``u -> J (Jᵀ u)``
 (float32 Krylov phase, float64 Rayleigh–Ritz and residuals), exactly as ``bench_topr``.
 
 Accuracy: every residual ``||J Jᵀ u - λ² u||`` is recomputed with the float64 operator and must
@@ -27,8 +27,8 @@ import torch
 
 from benchmarks.common import Row, machine
 from simulate.data import gaussian_mixture
+from simulate.eig import gram_operator, top_eigenpairs
 from simulate.model import init_random
-from simulate.spectra import gram_operator, top_eigenpairs
 
 #: The paper's figure: about 1 hour on 64 cores (App. C.5), in core-hours.
 PAPER_CORE_HOURS = 64.0

@@ -14,8 +14,8 @@ import torch
 
 from benchmarks.common import Row, machine
 from simulate.data import gaussian_mixture
+from simulate.eig import gram_eigh, gram_operator, slq_density
 from simulate.model import init_random
-from simulate.spectra import gram_eigh, gram_operator, slq_density
 
 
 def run(n: int = 400, K: int = 10, d: int = 64, k: int = 256) -> list[Row]:

@@ -1,8 +1,8 @@
 """Target 2: matrix-free top-r eigenpairs of J J^T (top-r singular triplets of J).
 
-Operator: ``u -> J (J^T u)`` in closed form (:func:`simulate.spectra.gram_operator`), never
+Operator: ``u -> J (J^T u)`` in closed form (:func:`simulate.eig.gram_operator`), never
 forming J or J J^T.  Ours: thick-restarted Lanczos, single vectors
-(:func:`simulate.spectra.top_eigenpairs`), whose Krylov phase uses the same closed form in
+(:func:`simulate.eig.top_eigenpairs`), whose Krylov phase uses the same closed form in
 float32 (``fast_apply``); the top ``r + 1`` Ritz vectors then get float64 products and a float64 Rayleigh-Ritz step, so the returned residuals
 are those of the float64 operator.  Baseline: ARPACK (``scipy.sparse.linalg.eigsh``) on the
 float64 operator, one vector at a time, ``tol`` such that ``||J J^T u - lambda u|| <= tol
@@ -22,8 +22,8 @@ from scipy.sparse.linalg import LinearOperator, eigsh
 
 from benchmarks.common import Row, machine
 from simulate.data import gaussian_mixture
+from simulate.eig import gram_operator, top_eigenpairs
 from simulate.model import init_random
-from simulate.spectra import gram_operator, top_eigenpairs
 
 
 def residuals(apply, vals: np.ndarray, vecs: np.ndarray) -> np.ndarray:

@@ -44,9 +44,9 @@ def empty_large(
 ) -> torch.Tensor:
     """``torch.empty(shape)``, backed by transparent huge pages for large CPU buffers.
 
-    First-touch page faults of a fresh 200 MB buffer in 4 KiB pages cost ~80 ms on the test
-    machine, as long as the whole 5000 x 5000 Gram takes to compute; with 2 MiB pages (Linux
-    ``madvise(MADV_HUGEPAGE)``) they cost ~15 ms.  The tensor owns its mapping: it is unmapped
+    First-touch page faults of a fresh buffer of hundreds of MB in 4 KiB pages can cost as much
+    as the product that fills it; 2 MiB pages (Linux ``madvise(MADV_HUGEPAGE)``) cut that about
+    fivefold (figures in ``benchmarks/README.md``).  The tensor owns its mapping: it is unmapped
     when the tensor is freed.  Falls back to ``torch.empty`` off Linux, on CUDA and for small
     buffers.
     """

@@ -130,7 +130,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from simulate.report import write_report
+    from simulate.report_md import write_report
 
     print(f"report written to {write_report(args.dir)}")
     return 0
@@ -142,7 +142,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     import bounds
     from simulate.data import gaussian_mixture
     from simulate.experiments.checks import summary_line
-    from simulate.report import write_report
+    from simulate.report_md import write_report
 
     exps = _experiments()
     out = Path(args.out)

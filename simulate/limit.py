@@ -76,7 +76,7 @@ BLOCK_ENTRIES = 2**17
 #: Unit-norm tolerance for the rows (the same as :mod:`bounds`).
 UNIT_NORM_TOL = 1e-6
 #: A Krylov block's remainder after reorthogonalisation below this fraction of its product's
-#: norm lies in the basis (as :data:`simulate.spectra.ORTH_RTOL`).
+#: norm lies in the basis (as :data:`simulate.eig.ORTH_RTOL`).
 ORTH_RTOL = 1e-10
 #: ``eta * lambda_max`` may exceed 1 by this relative round-off (Lemma 6.5 needs ``<= 1``).
 STEP_RTOL = 1e-12
@@ -420,7 +420,7 @@ def top_kernel_split(
 ) -> InfoNuisance:
     """Split of ``Sigma(X)^{1/2}`` at ``alpha_0 = cutoff_fraction * lambda_1`` from top eigenpairs.
 
-    Top-``r`` eigenpairs of the n x n ``S = Sigma~`` by :func:`simulate.spectra.top_eigenpairs`
+    Top-``r`` eigenpairs of the n x n ``S = Sigma~`` by :func:`simulate.eig.top_eigenpairs`
     (products with ``S`` only), ``r`` doubled until the smallest one found lies below
     ``alpha_0^2``; the unknown rest of the spectrum is bounded by it (``tail_bound``), so the
     nuisance norms are exact complements and ``D_{alpha_0,Gamma}`` an upper bound
@@ -428,7 +428,7 @@ def top_kernel_split(
     """
     import torch
 
-    from .spectra import top_eigenpairs
+    from .eig import top_eigenpairs
 
     if not 0 < cutoff_fraction <= 1:
         raise ValueError(f"cutoff_fraction must lie in (0, 1], got {cutoff_fraction!r}")

@@ -143,7 +143,7 @@ def _fake_results(folder: Path, checks: dict) -> None:
 
 
 def test_report_shows_not_tested_and_failing_hypotheses(tmp_path):
-    from simulate.report import write_report
+    from simulate.report_md import write_report
 
     checks = [
         Check.over("never", [False, False], [True, True]),
@@ -162,7 +162,7 @@ def test_report_shows_not_tested_and_failing_hypotheses(tmp_path):
 
 
 def test_report_refuses_old_boolean_checks(tmp_path):
-    from simulate.report import write_report
+    from simulate.report_md import write_report
 
     _fake_results(tmp_path / "old", {"rigorous_bounds_hold": True})
     text = write_report(tmp_path).read_text()

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from simulate.backend import resolve_device
+from simulate.eig import gram_operator, top_eigenpairs
 from simulate.model import gd_step, init_random
-from simulate.spectra import gram_operator, top_eigenpairs
 
 pytestmark = [
     pytest.mark.gpu,

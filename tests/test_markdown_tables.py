@@ -148,7 +148,7 @@ def test_experiment_report_rows_keep_their_cells(tmp_path: Path):
     table) and a hand-made record with pipes in every cell kind parses with every cell."""
     from simulate import io
     from simulate.experiments import REGISTRY, run_experiment
-    from simulate.report import write_report
+    from simulate.report_md import write_report
 
     (tmp_path / "a").mkdir()
     io.write_json(tmp_path / "a" / "results.json", _demo_like_record())
@@ -177,7 +177,7 @@ def test_experiment_report_rows_keep_their_cells(tmp_path: Path):
 
 def test_report_headings_name_the_folder_and_the_config_changes(tmp_path: Path):
     from simulate.experiments import REGISTRY, run_experiment
-    from simulate.report import config_changes, write_report
+    from simulate.report_md import config_changes, write_report
 
     small = {**REGISTRY["linear"].small, "device": "cpu"}
     run_experiment("linear", tmp_path / "s0", small, progress=False)

@@ -29,7 +29,7 @@ def test_import_leaves_the_backend_alone():
     code = (
         "import sys, matplotlib\n"
         "before = matplotlib.get_backend()\n"
-        "import simulate, simulate.experiments, simulate.plots, simulate.report, simulate.cli\n"
+        "import simulate, simulate.experiments, simulate.plots, simulate.report_md, simulate.cli\n"
         "assert matplotlib.get_backend() == before == 'svg', (before, matplotlib.get_backend())\n"
         "assert 'matplotlib.pyplot' not in sys.modules\n"
     )

@@ -5,7 +5,7 @@ network ``x -> V phi(W x)`` starts as in Theorems 6.23-6.25 (``W_0`` Gaussian, `
 Rademacher x ``nu/sqrt(kK)``) and is trained by full-batch gradient descent, on ``W`` alone or
 on ``W`` and the output layer.  At the recorded iterations ``tau`` the experiment computes the
 top-``r`` eigenvectors ``U_r(tau)`` of ``J_tau J_tau^T`` (matrix-free block Lanczos,
-:func:`simulate.spectra.top_eigenpairs`) with ``r = rank_fraction * nK`` fixed, and the *label
+:func:`simulate.eig.top_eigenpairs`) with ``r = rank_fraction * nK`` fixed, and the *label
 energy* ``||U_r^T y||^2 / ||y||^2`` of the training labels on that subspace.  The paper reports
 (Table 1, a ResNet on CIFAR-10) that this energy goes from 0.38 at initialisation to 0.99 after
 training.
@@ -43,8 +43,8 @@ import bounds
 from .. import plots, sweep
 from ..backend import resolve_device
 from ..data import load
+from ..eig import gram_operator, top_eigenpairs
 from ..model import ShallowNet, init_random
-from ..spectra import gram_operator, top_eigenpairs
 from ..train import classification_error
 from .base import BaseConfig, Experiment, positive, register
 from .checks import Check, to_json

@@ -52,7 +52,7 @@ def failing_hypotheses(rep: Report) -> list[str]:
     """Each failing hypothesis with both sides, e.g. ``"sigma ≲ K/n (docs/theory.md#r41-sigma-k-over-n): 1 <= 0.0125"``.
 
     Stored beside a predicted value so that a bound whose hypotheses fail is never shown as a
-    plain number (:mod:`simulate.report` renders it with this list).
+    plain number (:mod:`simulate.report_md` renders it with this list).
     """
     return [
         f"{c.description or c.name}: {_num(c.lhs)} {c.relation} {_num(c.rhs)}"

@@ -35,8 +35,8 @@ import torch
 
 from .. import plots, sweep
 from ..data import corrupt_labels
+from ..eig import jacobian_split
 from ..model import init_random
-from ..spectra import jacobian_split
 from ..train import train
 from .base import BaseConfig, Experiment, positive, register
 from .checks import Check, to_json

@@ -49,6 +49,11 @@ class Config(BaseConfig):
     """Training-set sizes n of part 2, one run each."""
     n_noiseless: int = 200
     """Number of samples of part 1 (sigma = 0, the facts of Theorem A.1)."""
+    noiseless_labels: str = "clusters"
+    """Labels of part 1: "clusters" (Definition 2.4: the label is the class of the cluster) or
+    "random" (drawn independently of the inputs: the negative control, under which the label
+    vector no longer lies in the K^2 C-dimensional range of Sigma(X)).
+    """
     n_test: int = 500
     """Number of test samples for the observed test error."""
     k: int = 512
@@ -77,6 +82,10 @@ class Config(BaseConfig):
             integer=True,
         )
         positive(self, "Gamma", "zeta", "delta")
+        if self.noiseless_labels not in ("clusters", "random"):
+            raise ValueError(
+                f"noiseless_labels must be 'clusters' or 'random', got {self.noiseless_labels!r}"
+            )
         if self.sigma < 0:
             raise ValueError(f"sigma must be >= 0, got {self.sigma}")
         if not 0 < self.zeta <= 0.5:
@@ -109,6 +118,8 @@ def noiseless_checks(cfg: Config) -> dict[str, Any]:
     top = lam[: K * C]  # each repeated K times in Sigma(X) = I_K (x) Sigma~(X)
     lo, hi = n / (2 * K * C) * ev_M[0], 2 * n / (K * C) * ev_M[-1]
     Y, Ut = ds.y_train, U[:, : K * C]  # Sigma(X) = I_K ⊗ Sigma~(X): one class at a time
+    if cfg.noiseless_labels == "random":
+        Y = np.eye(K)[np.random.default_rng(cfg.seed + 7).integers(0, K, n)]
     sizes = np.bincount(ds.meta["clusters_train"], minlength=K * C)
     nt = n / (K * C)
     return {
@@ -316,5 +327,7 @@ register(
         run=run,
         plot=plot,
         small={"n_values": (30, 60), "n_noiseless": 60, "n_test": 100, "k": 64, "d": 8},
+        negative_control={"noiseless_labels": "random"},
+        control_fails=frozenset({"A1_labels_in_information_space"}),
     )
 )

@@ -27,7 +27,7 @@ the first two checks fail (at the small size the energy excess is about 0 and th
 against 0.98 and 9 at ``sigma = 0.1``).
 
 ``method``: ``"dense"`` computes every singular value (``eigh`` of the Gram), ``"lanczos"`` the
-top ``n_top`` (default ``2 K^2 C``) matrix-free (:func:`simulate.spectra.top_eigenpairs` with the
+top ``n_top`` (default ``2 K^2 C``) matrix-free (:func:`simulate.eig.top_eigenpairs` with the
 float32 closed-form operator for the Krylov phase, residuals certified in float64 to
 ``tol * sigma_1^2``); ``"auto"`` takes the dense route up to ``nK = 6000``.  The energy share of
 the top ``K^2 C`` uses ``trace(J J^T)`` in closed form either way.
@@ -44,8 +44,8 @@ import torch
 
 from .. import plots
 from ..data import gaussian_mixture, uniform_sphere
+from ..eig import gram_eigh, gram_operator, top_eigenpairs
 from ..model import ShallowNet, init_random
-from ..spectra import gram_eigh, gram_operator, top_eigenpairs
 from .base import BaseConfig, Experiment, positive, register
 from .checks import Check, to_json
 from .common import tensors

@@ -56,8 +56,8 @@ from bounds.report import BOUNDARY_RTOL
 from .. import plots
 from ..backend import to_numpy
 from ..data import Dataset, gaussian_mixture
+from ..eig import jacobian_split
 from ..model import gd_step, init_random
-from ..spectra import jacobian_split
 from .base import BaseConfig, Experiment, positive, register
 from .checks import Check, to_json
 from .common import failing_hypotheses, spectral_norm, status, tensors

@@ -231,7 +231,8 @@ def top_eigenpairs(
     block, max_basis, max_restarts : int
         Block size, basis size before a restart, restarts before giving up (``RuntimeError``).
         Single vectors (the default) need the fewest products: top-50 at nK = 200k took 252
-        float32 products with blocks of 1, 280 with 2, 320 with 4 (47 s, 57 s, 59 s).  Like
+        float32 products with blocks of 1, 280 with 2, 320 with 4 (timings in
+        ``benchmarks/README.md``).  Like
         any Krylov method, a block of ``b`` finds at most ``b`` copies of an exactly repeated
         eigenvalue (round-off aside); use ``block`` >= the multiplicity where one is expected.
     """

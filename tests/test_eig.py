@@ -8,8 +8,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulate.eig import gram_eigh, gram_operator, jacobian_split, slq_density, top_eigenpairs
 from simulate.model import init_random
-from simulate.spectra import gram_eigh, gram_operator, jacobian_split, slq_density, top_eigenpairs
 
 
 def _net(seed, n=30, d=6, k=40, K=3):
