@@ -1,5 +1,6 @@
 """Data models: the Gaussian mixture of Definition 2.4, label corruption, the linear model of
-Section 5.1, and real data shipped in a package (scikit-learn's digits).
+Section 5.1, and real data shipped in a package (scikit-learn's 8x8 digits; 10,000 MNIST digits
+shipped with this package, ``simulate/datasets/mnist10k.npz``).
 
 Every classification dataset is a :class:`Dataset` with one-hot labels, separate train and test
 sets, and (unless asked otherwise) unit-norm rows, as the theorems assume (docs/theory.md#i14-mixture-unit-norm).  All
@@ -8,7 +9,10 @@ randomness comes from ``numpy.random.default_rng(seed)``.
 
 from __future__ import annotations
 
+import hashlib
+import io
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -257,31 +261,81 @@ def digits(n_train: int, n_test: int, seed: int) -> Dataset:
     """
     from sklearn.datasets import load_digits  # local: the data ships with scikit-learn
 
-    n_train, n_test = validate.count("n_train", n_train), validate.count("n_test", n_test)
     data = load_digits()
-    X, labels = data.data.astype(np.float64), data.target
+    return _real("digits", data.data.astype(np.float64), data.target, n_train, n_test, seed)
+
+
+#: The file of :func:`mnist` and its SHA-256 (see ``simulate/datasets/README.md``).
+MNIST_FILE = Path(__file__).parent / "datasets" / "mnist10k.npz"
+MNIST_SHA256 = "a232926e1452117687757cf1d75c2d7832da1b43ff4a80851076ec0ce61be70a"
+
+
+def _real(
+    name: str, X: np.ndarray, labels: np.ndarray, n_train: int, n_test: int, seed: int
+) -> Dataset:
+    """Disjoint random train/test subsets, rows centred by the training mean, unit norm.
+
+    ``n_train >= 2``: one training row is its own mean, and would centre to zero.
+    """
+    n_train = validate.count("n_train", n_train, minimum=2)
+    n_test = validate.count("n_test", n_test)
     if n_train + n_test > X.shape[0]:
         raise ValueError(
-            f"n_train + n_test must be <= {X.shape[0]} for digits, got {n_train + n_test}"
+            f"n_train + n_test must be <= {X.shape[0]} for {name}, got {n_train + n_test}"
         )
     perm = np.random.default_rng(seed).permutation(X.shape[0])
     tr, te = perm[:n_train], perm[n_train : n_train + n_test]
     mean = X[tr].mean(axis=0)
+    Xtr, Xte = X[tr] - mean, X[te] - mean
+    if not (np.linalg.norm(Xtr, axis=1).all() and np.linalg.norm(Xte, axis=1).all()):
+        raise ValueError(
+            f"a row of {name} equals the training mean (seed {seed}): draw another split"
+        )
     Y = np.eye(10)[labels]
-    return Dataset(
-        _normalize(X[tr] - mean), Y[tr], _normalize(X[te] - mean), Y[te], {"name": "digits"}
-    )
+    return Dataset(_normalize(Xtr), Y[tr], _normalize(Xte), Y[te], {"name": name})
+
+
+def mnist(n_train: int, n_test: int, seed: int) -> Dataset:
+    """10,000 MNIST digits (28 x 28, 10 classes) shipped with this package; nothing is downloaded.
+
+    Rows (784 grey levels) are centred by the training mean and normalised to unit norm; train
+    and test are disjoint random subsets of the 10,000, so ``n_train + n_test <= 10000``.  The
+    file's SHA-256 is checked on every load (a damaged file is a ``ValueError``).
+
+    Examples
+    --------
+    >>> ds = mnist(100, 50, seed=0)
+    >>> ds.X_train.shape, ds.y_test.shape
+    ((100, 784), (50, 10))
+    """
+    raw = MNIST_FILE.read_bytes()
+    if hashlib.sha256(raw).hexdigest() != MNIST_SHA256:
+        raise ValueError(f"{MNIST_FILE} is damaged (SHA-256 differs); reinstall the package")
+    with np.load(io.BytesIO(raw)) as f:
+        X, labels = f["images"].astype(np.float64), f["labels"].astype(np.int64)
+    return _real("mnist", X, labels, n_train, n_test, seed)
+
+
+#: Every name :func:`load` takes (the experiments' ``dataset`` field is checked against it).
+DATASETS = ("mixture", "digits", "mnist")
+
+
+def check_dataset(name: object) -> str:
+    """``name`` if it is one of :data:`DATASETS`, else a ``ValueError`` naming them."""
+    if name not in DATASETS:
+        raise ValueError(f"dataset must be one of {', '.join(map(repr, DATASETS))}, got {name!r}")
+    return str(name)
 
 
 def load(name: str, n_train: int, n_test: int, seed: int, **kwargs: Any) -> Dataset:
-    """One interface for every classification dataset: ``"mixture"`` or ``"digits"``.
+    """One interface for every classification dataset: ``"mixture"``, ``"digits"``, ``"mnist"``.
 
-    ``mixture`` takes ``K, C, d, sigma`` and optional ``min_distance``, ``normalize``.
+    ``mixture`` takes ``K, C, d, sigma`` and optional ``min_distance``, ``normalize``; the real
+    datasets take no options.
     """
+    check_dataset(name)
     if name == "mixture":
         return gaussian_mixture(n_train, n_test, seed=seed, **kwargs)
-    if name == "digits":
-        if kwargs:
-            raise ValueError(f"digits takes no options, got {sorted(kwargs)}")
-        return digits(n_train, n_test, seed)
-    raise ValueError(f"dataset must be 'mixture' or 'digits', got {name!r}")
+    if kwargs:
+        raise ValueError(f"{name} takes no options, got {sorted(kwargs)}")
+    return digits(n_train, n_test, seed) if name == "digits" else mnist(n_train, n_test, seed)

@@ -64,7 +64,7 @@ def failing_hypotheses(rep: Report) -> list[str]:
 def classification_dataset(
     name: str, n: int, n_test: int, seed: int, *, K: int, C: int, d: int, sigma: float
 ) -> Dataset:
-    """``mixture`` (Definition 2.4, unit-norm rows) or ``digits`` behind one call."""
+    """``mixture`` (Definition 2.4, unit-norm rows), ``digits`` or ``mnist`` behind one call."""
     from ..data import load
 
     if name == "mixture":

@@ -50,7 +50,8 @@ from .dynamics import corruption_sweep
 @dataclasses.dataclass(frozen=True)
 class Config(DynamicsConfig):
     dataset: str = "digits"
-    """Dataset: "digits" (scikit-learn's, K = 10, shipped with the package) or "mixture"."""
+    """Dataset: "digits" (scikit-learn's 8x8, K = 10), "mnist" (10,000 MNIST digits, K = 10; both
+    shipped, no download) or "mixture"."""
     n: int = 200
     """Number of training samples."""
     n_test: int = 200

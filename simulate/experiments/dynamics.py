@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from .. import plots, sweep
-from ..data import corrupt_labels
+from ..data import check_dataset, corrupt_labels
 from ..eig import jacobian_split
 from ..model import init_random
 from ..train import train
@@ -46,8 +46,9 @@ from .common import classification_dataset, default_info_rank, info_rank_of, ten
 @dataclasses.dataclass(frozen=True)
 class Config(BaseConfig):
     dataset: str = "mixture"
-    """"mixture" (Definition 2.4, unit-norm rows) or "digits" (scikit-learn's digits; K, C, d and
-    sigma are then ignored).
+    """"mixture" (Definition 2.4, unit-norm rows), "digits" (scikit-learn's 8x8 digits) or "mnist"
+    (10,000 MNIST digits shipped with the package; n + n_test <= 10000); for the real data K, C,
+    d and sigma are ignored.
     """
     n: int = 200
     """Number of training samples."""
@@ -82,8 +83,7 @@ class Config(BaseConfig):
         super().validate()
         positive(self, "n", "n_test", "K", "C", "d", "k", "steps", "record_every", integer=True)
         positive(self, "nu", "eta_fraction")
-        if self.dataset not in ("mixture", "digits"):
-            raise ValueError(f"dataset must be 'mixture' or 'digits', got {self.dataset!r}")
+        check_dataset(self.dataset)
         if not all(0 <= p <= 1 for p in self.corruptions):
             raise ValueError(f"corruptions must lie in [0, 1], got {self.corruptions}")
         if self.info_rank < 0:

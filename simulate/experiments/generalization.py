@@ -45,7 +45,7 @@ from bounds.competing import IllConditioned, arora_2019
 
 from .. import plots, sweep
 from ..backend import to_numpy
-from ..data import Dataset
+from ..data import Dataset, check_dataset
 from ..model import init_random, nu_for_random_init
 from ..train import train
 from .base import BaseConfig, Experiment, positive, register
@@ -73,8 +73,9 @@ def cutoff_label(frac: float) -> str:
 @dataclasses.dataclass(frozen=True)
 class Config(BaseConfig):
     dataset: str = "mixture"
-    """"mixture" (Definition 2.4, unit-norm rows) or "digits" (scikit-learn's digits; K, C, d and
-    sigma are then ignored).
+    """"mixture" (Definition 2.4, unit-norm rows), "digits" (scikit-learn's 8x8 digits) or "mnist"
+    (10,000 MNIST digits shipped with the package; n + n_test <= 10000); for the real data K, C,
+    d and sigma are ignored.
     """
     n_values: tuple[int, ...] = (100, 200, 400, 800)
     """Training-set sizes n, one run each (per seed and cutoff fraction)."""
@@ -115,8 +116,7 @@ class Config(BaseConfig):
             self, "n_values", "n_test", "seeds", "K", "C", "d", "k", "record_every", integer=True
         )
         positive(self, "zeta", "Gamma", "delta", "cutoff_fractions", "calibrate_on")
-        if self.dataset not in ("mixture", "digits"):
-            raise ValueError(f"dataset must be 'mixture' or 'digits', got {self.dataset!r}")
+        check_dataset(self.dataset)
         if self.labels not in ("true", "random"):
             raise ValueError(f"labels must be 'true' or 'random', got {self.labels!r}")
         if not 0 < self.zeta <= 0.5:
