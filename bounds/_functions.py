@@ -1099,8 +1099,8 @@ def theorem_2_2(
     Returns
     -------
     Report
-        Conclusions ``error``, ``train_residual``, ``train_loss``. ``vacuous``: ``error`` >=
-        ``1``.
+        Conclusions ``error``, ``bias``, ``variance``, ``optimization``, ``train_residual``,
+        ``train_loss``. ``vacuous``: ``error`` >= ``1``.
 
         Hypotheses (``report.conditions``):
 
@@ -1168,8 +1168,8 @@ def theorem_2_3(
     Returns
     -------
     Report
-        Conclusions ``error``, ``train_residual``, ``train_loss``. ``vacuous``: ``error`` >=
-        ``1``.
+        Conclusions ``error``, ``bias``, ``variance``, ``optimization``, ``train_residual``,
+        ``train_loss``. ``vacuous``: ``error`` >= ``1``.
 
         Hypotheses (``report.conditions``):
 
@@ -1242,7 +1242,7 @@ def theorem_2_5(
     Returns
     -------
     Report
-        Conclusions ``error``. ``vacuous``: ``error`` >= ``1``.
+        Conclusions ``error``, ``variance``. ``vacuous``: ``error`` >= ``1``.
 
         Hypotheses (``report.conditions``):
 
@@ -1332,8 +1332,9 @@ def theorem_a_3(
     Returns
     -------
     Report
-        Conclusions ``error``, ``bias``, ``variance``. Fixed by the theorem (may not be passed):
-        ``nu = zeta/(50*B*sqrt(log(2*K)))``. ``vacuous``: ``error`` >= ``1``.
+        Conclusions ``error``, ``bias``, ``variance``, ``precision``, ``confidence``,
+        ``optimization``. Fixed by the theorem (may not be passed): ``nu =
+        zeta/(50*B*sqrt(log(2*K)))``. ``vacuous``: ``error`` >= ``1``.
 
         Hypotheses (``report.conditions``):
 
