@@ -20,10 +20,8 @@ import numpy as np
 import torch
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-from benchmarks.common import Row, machine
-from simulate.data import gaussian_mixture
-from simulate.eig import gram_operator, top_eigenpairs
-from simulate.model import init_random
+from benchmarks.common import Row, gram_problem, machine
+from simulate.eig import top_eigenpairs
 
 
 def residuals(apply, vals: np.ndarray, vecs: np.ndarray) -> np.ndarray:
@@ -42,12 +40,7 @@ def run(
     device: str = "cpu",
     arpack: bool = True,
 ) -> list[Row]:
-    ds = gaussian_mixture(n, 1, K=K, C=4, d=d, sigma=0.5, seed=0)
-    X = torch.as_tensor(ds.X_train, device=device)
-    net = init_random(k, d, K, 1.0, 1, device=device)
-    apply = gram_operator(net, X)
-    fast = gram_operator(net, X, dtype=torch.float32)
-    dim = n * K
+    apply, fast, dim = gram_problem(n, K, d, k, device)
     t = time.perf_counter()
     top = top_eigenpairs(apply, dim, r, tol=tol, fast_apply=fast, device=device)
     t_ours = time.perf_counter() - t

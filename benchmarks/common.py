@@ -93,3 +93,23 @@ def interleaved(
             sync(dev)
             times[name].append(time.perf_counter() - t)
     return times
+
+
+def gram_problem(
+    n: int, K: int, d: int, k: int, device: str = "cpu"
+) -> tuple[Callable[[torch.Tensor], torch.Tensor], Callable[[torch.Tensor], torch.Tensor], int]:
+    """The top-r benchmarks' problem: ``J J^T`` of the theorems' network on mixture inputs.
+
+    Unit-norm inputs from the Gaussian mixture (K classes, 4 clusters each, sigma = 0.5, seed 0),
+    the random initialisation with nu = 1 (seed 1).  Returns the float64 operator, its float32
+    twin (the Krylov phase's ``fast_apply``) and the order ``nK``.
+    """
+    from simulate.data import gaussian_mixture
+    from simulate.eig import gram_operator
+    from simulate.model import init_random
+
+    ds = gaussian_mixture(n, 1, K=K, C=4, d=d, sigma=0.5, seed=0)
+    X = torch.as_tensor(ds.X_train, device=device)
+    del ds
+    net = init_random(k, d, K, 1.0, 1, device=device)
+    return gram_operator(net, X), gram_operator(net, X, dtype=torch.float32), n * K

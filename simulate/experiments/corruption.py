@@ -34,18 +34,17 @@ fail.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .. import plots, sweep
+from .. import plots
 from .base import Experiment, register
 from .checks import Check, to_json
 from .common import info_rank_of
 from .dynamics import Config as DynamicsConfig
-from .dynamics import train_run
+from .dynamics import corruption_sweep
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,15 +79,7 @@ def _trend(frac: np.ndarray, vals: np.ndarray) -> tuple[float, float]:
 
 
 def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
-    points = [
-        sweep.Point(
-            f"p{p:g}",
-            {**dataclasses.asdict(cfg), "corruption": p},
-            functools.partial(train_run, cfg, p, progress),
-        )
-        for p in cfg.corruptions
-    ]
-    rows = list(zip(cfg.corruptions, sweep.map_points(out, points), strict=True))
+    rows = list(zip(cfg.corruptions, corruption_sweep(cfg, out, progress), strict=True))
     frac = np.array([p for p, _ in rows])
     nuis_init = np.array([r["label_nuisance_init"] for _, r in rows])
     nuis_final = np.array([r["label_nuisance_final"] for _, r in rows])

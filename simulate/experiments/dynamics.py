@@ -155,7 +155,8 @@ CLEAN_INFO_SHARE_MIN = 0.6
 SHARE_DROP_MIN = 0.1
 
 
-def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
+def corruption_sweep(cfg: Config, out: Path, progress: bool) -> list[dict[str, Any]]:
+    """:func:`train_run` at every level of ``cfg.corruptions``, one resumable run file each."""
     points = [
         sweep.Point(
             f"p{p:g}",
@@ -164,7 +165,11 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
         )
         for p in cfg.corruptions
     ]
-    runs = dict(zip(cfg.corruptions, sweep.map_points(out, points), strict=True))
+    return sweep.map_points(out, points)
+
+
+def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
+    runs = dict(zip(cfg.corruptions, corruption_sweep(cfg, out, progress), strict=True))
     curves = {f"dynamics_p{p:g}": r["series"] for p, r in runs.items()}
     summary = {f"p{p:g}": {k: v for k, v in r.items() if k != "series"} for p, r in runs.items()}
     checks = []
