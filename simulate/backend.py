@@ -11,7 +11,28 @@ from bounds.activations import ACTIVATIONS, ArrayOps, BoundActivation
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` gives CUDA when available, else CPU; ``"cuda"`` without CUDA is an error."""
+    """The torch device for ``device``: ``"auto"`` gives CUDA when available, else CPU.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:i"``; a :class:`torch.device` is returned
+        as it is.
+
+    Returns
+    -------
+    torch.device
+
+    Raises
+    ------
+    ValueError
+        For any other string, or a CUDA device when CUDA is not available.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
     if isinstance(device, torch.device):
         return device
     if device == "auto":
@@ -24,7 +45,27 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 
 
 def resolve_dtype(dtype: str | torch.dtype) -> torch.dtype:
-    """``"float64"`` (default everywhere) or ``"float32"`` (training speed only)."""
+    """The torch dtype for ``"float64"`` (default everywhere) or ``"float32"`` (training speed only).
+
+    Parameters
+    ----------
+    dtype : str or torch.dtype
+        ``"float64"``, ``"float32"``, or one of those two torch dtypes.
+
+    Returns
+    -------
+    torch.dtype
+
+    Raises
+    ------
+    ValueError
+        For any other name or dtype.
+
+    Examples
+    --------
+    >>> resolve_dtype("float32")
+    torch.float32
+    """
     table = {"float64": torch.float64, "float32": torch.float32}
     if isinstance(dtype, torch.dtype):
         if dtype not in table.values():
@@ -45,10 +86,30 @@ def empty_large(
     """``torch.empty(shape)``, backed by transparent huge pages for large CPU buffers.
 
     First-touch page faults of a fresh buffer of hundreds of MB in 4 KiB pages can cost as much
-    as the product that fills it; 2 MiB pages (Linux ``madvise(MADV_HUGEPAGE)``) cut that about
-    fivefold (figures in ``benchmarks/README.md``).  The tensor owns its mapping: it is unmapped
-    when the tensor is freed.  Falls back to ``torch.empty`` off Linux, on CUDA and for small
-    buffers.
+    as the product that fills it; 2 MiB pages (Linux ``madvise(MADV_HUGEPAGE)``) cut that cost
+    (figures in ``benchmarks/README.md``).  The tensor owns its mapping: it is unmapped when the
+    tensor is freed.  Falls back to ``torch.empty`` off Linux, on CUDA and for buffers below
+    32 MiB.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Shape of the tensor.
+    dtype : torch.dtype
+        Its dtype.
+    device : torch.device
+        Its device.
+
+    Returns
+    -------
+    torch.Tensor
+        Uninitialised, C-contiguous, of ``shape``, ``dtype`` and ``device``.
+
+    Examples
+    --------
+    >>> t = empty_large((2, 3), dtype=torch.float64, device=torch.device("cpu"))
+    >>> tuple(t.shape), t.dtype
+    ((2, 3), torch.float64)
     """
     numel = 1
     for s in shape:
@@ -63,7 +124,23 @@ def empty_large(
 
 
 def to_numpy(t: torch.Tensor) -> np.ndarray:
-    """A float64 numpy copy (for calls into :mod:`bounds`)."""
+    """A float64 numpy copy (for calls into :mod:`bounds`).
+
+    Parameters
+    ----------
+    t : torch.Tensor
+        Any device and floating dtype; detached from autograd.
+
+    Returns
+    -------
+    ndarray
+        float64, the shape of ``t``, on the CPU.
+
+    Examples
+    --------
+    >>> to_numpy(torch.ones(2, dtype=torch.float32)).dtype
+    dtype('float64')
+    """
     return t.detach().to("cpu", torch.float64).numpy()
 
 
@@ -131,7 +208,29 @@ TorchActivation = BoundActivation
 
 def torch_activation(name: str) -> TorchActivation:
     """``bounds.activations.ACTIVATIONS[name]`` on tensors (smooth activations only: the
-    theorems need a bounded ``phi''``)."""
+    theorems need a bounded ``phi''``).
+
+    Parameters
+    ----------
+    name : str
+        A registered smooth activation (``"softplus"``, ``"gaussian"``, ...).
+
+    Returns
+    -------
+    TorchActivation
+        ``phi``, ``phi'``, ``phi''``, the in-place ``phi'`` and ``B``, on tensors.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a registered smooth activation (e.g. ``"relu"``).
+
+    Examples
+    --------
+    >>> act = torch_activation("softplus")
+    >>> float(act.dphi(torch.tensor(0.0, dtype=torch.float64))), act.B
+    (0.5, 1.0)
+    """
     smooth = sorted(k for k, a in ACTIVATIONS.items() if a.smooth)
     if name not in smooth:
         raise ValueError(

@@ -27,9 +27,17 @@ class Dataset:
     Attributes
     ----------
     X_train, X_test : ndarray, shape (n, d), (n_test, d)
-    y_train, y_test : ndarray, shape (n, K), (n_test, K), one-hot
+        Inputs, one per row (unit-norm unless the loader was asked otherwise).
+    y_train, y_test : ndarray, shape (n, K), (n_test, K)
+        One-hot labels.
     meta : dict
         Model parameters (centres ``M``, cluster ids, corruption mask, ...).
+
+    Examples
+    --------
+    >>> data = gaussian_mixture(20, 5, K=2, C=1, d=4, sigma=0.1, seed=0)
+    >>> data.n, data.K, data.d, data.X_test.shape
+    (20, 2, 4, (5, 4))
     """
 
     X_train: np.ndarray
@@ -40,14 +48,17 @@ class Dataset:
 
     @property
     def n(self) -> int:
+        """Number of training samples."""
         return int(self.X_train.shape[0])
 
     @property
     def K(self) -> int:
+        """Number of classes (columns of the one-hot labels)."""
         return int(self.y_train.shape[1])
 
     @property
     def d(self) -> int:
+        """Input dimension."""
         return int(self.X_train.shape[1])
 
 
@@ -65,8 +76,35 @@ def mixture_centers(
 ) -> np.ndarray:
     """``KC`` unit-norm centres (rows, class-major: row ``l*C + c`` is cluster ``(l, c)``).
 
-    With ``min_distance`` every pair is at least that far apart (rejection sampling); an
-    impossible request raises ``ValueError`` after ``max_tries`` draws.
+    With ``min_distance`` every pair is at least that far apart (rejection sampling).
+
+    Parameters
+    ----------
+    K, C, d : int
+        Classes, clusters per class, dimension.
+    rng : numpy.random.Generator
+        The source of randomness (advanced by the draws).
+    min_distance : float, optional
+        Smallest Euclidean distance between two centres, in [0, 2].
+    max_tries : int
+        Draws before giving up.
+
+    Returns
+    -------
+    ndarray, shape (KC, d)
+        Unit-norm centres, class-major.
+
+    Raises
+    ------
+    ValueError
+        If ``min_distance`` is outside [0, 2] or the centres cannot be placed in
+        ``max_tries`` draws.
+
+    Examples
+    --------
+    >>> M = mixture_centers(2, 3, 5, np.random.default_rng(0), min_distance=0.5)
+    >>> M.shape, bool(np.allclose(np.linalg.norm(M, axis=1), 1.0))
+    ((6, 5), True)
     """
     m = K * C
     if min_distance is None:
@@ -103,8 +141,44 @@ def gaussian_mixture(
     """Definition 2.4: ``KC`` clusters, uniform assignment, ``x ~ N(mu, sigma^2 I_d / d)``, label ``e_l``.
 
     ``normalize=True`` rescales every input to unit norm (the theorems' assumption, docs/theory.md#i14-mixture-unit-norm);
-    the centres stay unit-norm either way.  ``meta`` holds ``centers`` (KC x d) and the cluster
-    ids of train and test points.
+    the centres stay unit-norm either way.
+
+    Parameters
+    ----------
+    n, n_test : int
+        Training and test sample counts (positive).
+    K, C, d : int
+        Classes, clusters per class, dimension (positive).
+    sigma : float
+        Noise level (>= 0): each input is ``mu + (sigma / sqrt(d)) g`` with ``g ~ N(0, I_d)``.
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+    min_distance : float, optional
+        Smallest distance between two centres (see :func:`mixture_centers`).
+    normalize : bool
+        Rescale every input to unit norm.
+
+    Returns
+    -------
+    Dataset
+        ``meta`` holds ``centers`` (KC x d), the cluster ids ``clusters_train`` and
+        ``clusters_test`` (cluster ``l C + c`` belongs to class ``l``), and ``K``, ``C``,
+        ``sigma``, ``normalized``.
+
+    Raises
+    ------
+    ValueError
+        For a non-positive count or size, or a negative or non-finite ``sigma``.
+
+    Examples
+    --------
+    >>> data = gaussian_mixture(30, 10, K=3, C=2, d=8, sigma=0.2, seed=0)
+    >>> data.X_train.shape, data.y_train.shape, data.meta["centers"].shape
+    ((30, 8), (30, 3), (6, 8))
+    >>> bool(np.allclose(np.linalg.norm(data.X_train, axis=1), 1.0))
+    True
+    >>> bool((data.y_train.argmax(1) == data.meta["clusters_train"] // 2).all())
+    True
     """
     n, n_test = validate.count("n", n), validate.count("n_test", n_test)
     K, C, d = validate.count("K", K), validate.count("C", C), validate.count("d", d)
@@ -142,6 +216,24 @@ def uniform_sphere(n: int, d: int, seed: int) -> np.ndarray:
 
     Inputs with no cluster structure: the reference that the mixture's spectrum is compared
     with (the ``spectrum`` experiment) and a negative control.
+
+    Parameters
+    ----------
+    n, d : int
+        Number of points and dimension (positive).
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    ndarray, shape (n, d)
+        Unit-norm rows, float64.
+
+    Examples
+    --------
+    >>> X = uniform_sphere(5, 3, seed=0)
+    >>> X.shape, bool(np.allclose(np.linalg.norm(X, axis=1), 1.0))
+    ((5, 3), True)
     """
     n, d = validate.count("n", n), validate.count("d", d)
     return _normalize(np.random.default_rng(seed).standard_normal((n, d)))
@@ -150,8 +242,36 @@ def uniform_sphere(n: int, d: int, seed: int) -> np.ndarray:
 def corrupt_labels(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Switch a ``fraction`` of the one-hot labels to a *different* class, uniformly (App. C.2).
 
-    Returns the new labels and the boolean mask of corrupted rows.  ``round(fraction * n)`` rows
-    are chosen without replacement.
+    ``round(fraction * n)`` rows are chosen without replacement; each chosen row gets one of the
+    ``K - 1`` other classes uniformly at random.
+
+    Parameters
+    ----------
+    y : ndarray, shape (n, K)
+        One-hot labels.
+    fraction : float
+        Fraction of rows to corrupt, in [0, 1].
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    ndarray, shape (n, K)
+        The new one-hot labels (float64).
+    ndarray of bool, shape (n,)
+        The mask of corrupted rows.
+
+    Raises
+    ------
+    ValueError
+        If ``fraction`` is outside [0, 1], or ``fraction > 0`` with fewer than 2 classes.
+
+    Examples
+    --------
+    >>> y = np.eye(3)[[0, 1, 2, 0, 1, 2, 0, 1, 2, 0]]
+    >>> y2, mask = corrupt_labels(y, 0.3, seed=0)
+    >>> int(mask.sum()), bool((y2.argmax(1) != y.argmax(1)).sum() == 3)
+    (3, True)
     """
     if not (0.0 <= fraction <= 1.0):
         raise ValueError(f"fraction must lie in [0, 1], got {fraction!r}")
@@ -175,6 +295,24 @@ class LinearModel:
     """Section 5.1: ``X = Xbar + Z``, ``y = Xbar w* + z``, ``Xbar = U S V^T`` of rank ``r``.
 
     ``Z`` has i.i.d. N(0, sigma_x^2/n) entries and ``z`` i.i.d. N(0, sigma_y^2/n) (docs/theory.md#r42-noise-variances).
+    Built by :func:`linear_model`.
+
+    Attributes
+    ----------
+    X : ndarray, shape (n, d)
+        Observed inputs ``Xbar + Z``.
+    y : ndarray, shape (n,)
+        Observed targets ``Xbar w* + z``.
+    Xbar : ndarray, shape (n, d)
+        The rank-``r`` signal ``U V^T``.
+    ybar : ndarray, shape (n,)
+        Noise-free targets ``Xbar w*``.
+    U : ndarray, shape (n, r)
+        Orthonormal left factor of ``Xbar``.
+    w_star : ndarray, shape (d,)
+        The true weights.
+    sigma_x, sigma_y : float
+        Input and target noise levels.
     """
 
     X: np.ndarray
@@ -188,10 +326,12 @@ class LinearModel:
 
     @property
     def n(self) -> int:
+        """Number of samples."""
         return int(self.X.shape[0])
 
     @property
     def r(self) -> int:
+        """Rank of the signal ``Xbar``."""
         return int(self.U.shape[1])
 
     def population_losses(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -199,6 +339,23 @@ class LinearModel:
 
         ``E L_I = ½||Xbar w - ybar||^2 + (r/2n)(sigma_x^2 ||w||^2 + sigma_y^2)`` and
         ``E L_N = ½(1 - r/n)(sigma_x^2 ||w||^2 + sigma_y^2)``.
+
+        Parameters
+        ----------
+        w : ndarray, shape (d,) or (d, m)
+            One weight vector or ``m`` of them as columns.
+
+        Returns
+        -------
+        tuple of ndarray, each of shape (m,)
+            ``(E L, E L_I, E L_N)`` with ``E L = E L_I + E L_N`` (``m = 1`` for a vector).
+
+        Examples
+        --------
+        >>> model = linear_model(n=20, d=40, r=2, seed=0)
+        >>> L, L_I, L_N = model.population_losses(model.w_star)
+        >>> bool(np.isclose(L[0], L_I[0] + L_N[0]))
+        True
         """
         W = w.reshape(w.shape[0], -1)
         fit = 0.5 * np.sum((self.Xbar @ W - self.ybar[:, None]) ** 2, axis=0)
@@ -209,7 +366,20 @@ class LinearModel:
         return L_I + L_N, L_I, L_N
 
     def resample(self, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        """A fresh ``(X, y)`` with the same ``Xbar``, ``ybar`` (for Monte Carlo of the population loss)."""
+        """A fresh ``(X, y)`` with the same ``Xbar``, ``ybar`` (for Monte Carlo of the population loss).
+
+        Parameters
+        ----------
+        seed : int
+            Seed of ``numpy.random.default_rng`` for the new noise.
+
+        Returns
+        -------
+        ndarray, shape (n, d)
+            ``Xbar + Z'``.
+        ndarray, shape (n,)
+            ``ybar + z'``.
+        """
         rng = np.random.default_rng(seed)
         n, d = self.X.shape
         X = self.Xbar + self.sigma_x / np.sqrt(n) * rng.standard_normal((n, d))
@@ -232,6 +402,33 @@ def linear_model(
     The paper leaves ``w*`` unspecified; we take ``w* = V g`` with ``g ~ N(0, I_r)`` rescaled so
     that ``||w*|| = w_star_norm`` (default ``sqrt(n)``, which makes ``||ybar|| = sqrt(n)`` like
     one-hot labels).
+
+    Parameters
+    ----------
+    n, d, r : int
+        Samples, dimension and signal rank, with ``r <= n <= d``.
+    sigma_x, sigma_y : float
+        Input and target noise levels (>= 0).
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+    w_star_norm : float, optional
+        ``||w*||`` (default ``sqrt(n)``).
+
+    Returns
+    -------
+    LinearModel
+
+    Raises
+    ------
+    ValueError
+        If ``r <= n <= d`` fails, a size is not positive, or a noise level is negative or not
+        finite.
+
+    Examples
+    --------
+    >>> model = linear_model(n=20, d=40, r=2, seed=0)
+    >>> model.X.shape, model.r, round(float(np.linalg.norm(model.ybar)) ** 2, 8)
+    ((20, 40), 2, 20.0)
     """
     n, d, r = validate.count("n", n), validate.count("d", d), validate.count("r", r)
     if not r <= n <= d:
@@ -257,7 +454,30 @@ def digits(n_train: int, n_test: int, seed: int) -> Dataset:
     """scikit-learn's 8x8 digits (1797 images, 10 classes, shipped inside the package).
 
     Rows are centred by the training mean and normalised to unit norm; train and test are
-    disjoint random subsets.
+    disjoint random subsets.  Needs scikit-learn (no download: the data ship with it).
+
+    Parameters
+    ----------
+    n_train, n_test : int
+        Sizes of the two subsets (``n_train >= 2``, ``n_test >= 1``; together at most 1797).
+    seed : int
+        Seed of the random permutation.
+
+    Returns
+    -------
+    Dataset
+        ``d = 64``, ``K = 10``.
+
+    Raises
+    ------
+    ValueError
+        If ``n_train < 2``, ``n_test < 1`` or ``n_train + n_test > 1797``.
+
+    Examples
+    --------
+    >>> data = digits(50, 20, seed=0)
+    >>> data.X_train.shape, data.y_test.shape
+    ((50, 64), (20, 10))
     """
     from sklearn.datasets import load_digits  # local: the data ships with scikit-learn
 
@@ -330,8 +550,32 @@ def check_dataset(name: object) -> str:
 def load(name: str, n_train: int, n_test: int, seed: int, **kwargs: Any) -> Dataset:
     """One interface for every classification dataset: ``"mixture"``, ``"digits"``, ``"mnist"``.
 
-    ``mixture`` takes ``K, C, d, sigma`` and optional ``min_distance``, ``normalize``; the real
-    datasets take no options.
+    Parameters
+    ----------
+    name : str
+        ``"mixture"`` (:func:`gaussian_mixture`), ``"digits"`` (:func:`digits`) or ``"mnist"``
+        (:func:`mnist`); :data:`DATASETS` lists them.
+    n_train, n_test : int
+        Training and test sample counts.
+    seed : int
+        Seed of all randomness.
+    **kwargs
+        ``mixture`` takes ``K, C, d, sigma`` and optional ``min_distance``, ``normalize``;
+        the real datasets take none.
+
+    Returns
+    -------
+    Dataset
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``name``, options given to a real dataset, or invalid sizes.
+
+    Examples
+    --------
+    >>> load("mixture", 10, 4, seed=0, K=2, C=1, d=3, sigma=0.0).X_train.shape
+    (10, 3)
     """
     check_dataset(name)
     if name == "mixture":

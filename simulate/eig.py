@@ -30,7 +30,34 @@ ORTH_RTOL = 1e-10
 
 
 def gram_eigh(net: ShallowNet, X: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """All eigenpairs of ``J(W) J(W)^T`` (class-major), descending, float64 numpy."""
+    """All eigenpairs of ``J(W) J(W)^T`` (class-major), descending, float64 numpy.
+
+    Forms the Gram by :meth:`ShallowNet.gram <simulate.model.ShallowNet.gram>` and
+    decomposes it with ``eigh`` in float64: memory ``(nK)^2``.
+
+    Parameters
+    ----------
+    net : ShallowNet
+        The network at ``W``.
+    X : torch.Tensor, shape (n, d)
+        Inputs.
+
+    Returns
+    -------
+    ndarray, shape (nK,)
+        Eigenvalues ``lambda_s^2`` (squared singular values of ``J``), descending; round-off
+        may leave tiny negative ones.
+    ndarray, shape (nK, nK)
+        Orthonormal eigenvectors (columns), matching.
+
+    Examples
+    --------
+    >>> from simulate.model import init_random
+    >>> net = init_random(k=8, d=3, K=2, nu=1.0, seed=0, device="cpu")
+    >>> lam, U = gram_eigh(net, torch.eye(3, dtype=torch.float64))
+    >>> lam.shape, U.shape, bool(np.all(np.diff(lam) <= 0))
+    ((6,), (6, 6), True)
+    """
     G = net.gram(X).to(torch.float64)
     lam, U = torch.linalg.eigh(G)
     return to_numpy(lam.flip(0)), to_numpy(U.flip(1))
@@ -47,10 +74,35 @@ def gram_operator(
     (n, chunk k) temporaries.
 
     ``dtype`` is the arithmetic of the products (default: the network's).  ``torch.float32``
-    gives an operator about twice as fast on a CPU whose products differ from the float64 ones
-    by about ``1e-7 ||J||^2`` (measured: 7.5e-8 ``lambda_1`` on top eigenvectors at nK = 200k):
-    fit for :func:`top_eigenpairs`' ``fast_apply``, whose results are certified in float64.
-    The result has the dtype of ``U``.
+    gives a cheaper operator whose products differ from the float64 ones by a relative
+    ``~1e-7`` of ``||J||^2`` (speed and measured error in ``benchmarks/README.md``): fit for
+    :func:`top_eigenpairs`' ``fast_apply``, whose results are certified in float64.
+
+    Parameters
+    ----------
+    net : ShallowNet
+        The network at ``W``.
+    X : torch.Tensor, shape (n, d)
+        Inputs.
+    dtype : torch.dtype, optional
+        Arithmetic of the products (default: the network's).
+    chunk : int
+        Columns of ``U`` per pass.
+
+    Returns
+    -------
+    callable
+        ``apply(U)`` for ``U`` of shape (nK, b), class-major rows; returns ``J J^T U`` with the
+        shape and dtype of ``U`` (``ValueError`` for another number of rows).
+
+    Examples
+    --------
+    >>> from simulate.model import init_random
+    >>> net = init_random(k=8, d=3, K=2, nu=1.0, seed=0, device="cpu")
+    >>> X = torch.eye(3, dtype=torch.float64)
+    >>> U = torch.randn(6, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    >>> bool(torch.allclose(gram_operator(net, X)(U), net.gram(X) @ U))
+    True
     """
     n, K, k = X.shape[0], net.K, net.k
     dt = dtype or net.W.dtype
@@ -78,12 +130,28 @@ def gram_operator(
 class TopEigen:
     """Top eigenpairs of ``J J^T`` and their final residuals ``||J J^T u - lambda u||``.
 
-    ``residuals`` are recomputed from products by the exact operator (``apply``), never
-    estimated.  ``matvecs`` counts products by ``apply``, ``fast_matvecs`` those by
-    ``fast_apply``.  ``seconds`` says where the wall time went: ``"products"`` and
-    ``"fast_products"`` (the operators), ``"orthogonalisation"`` (projections against the basis
-    and the new block's QR) and ``"rayleigh_ritz"`` (the small eigenproblems, Ritz vectors,
-    restarts and residuals).  It is for benchmarks only: timings never enter a result file.
+    Returned by :func:`top_eigenpairs`.
+
+    Attributes
+    ----------
+    eigenvalues : ndarray, shape (r,)
+        Ritz values, descending (float64).
+    eigenvectors : ndarray, shape (dim, r)
+        Orthonormal Ritz vectors (columns).
+    residuals : ndarray, shape (r,)
+        ``||A u_i - lambda_i u_i||``, recomputed from products by the exact operator
+        (``apply``), never estimated.
+    iterations : int
+        Thick restarts taken (both phases).
+    matvecs : int
+        Columns multiplied by ``apply``.
+    fast_matvecs : int
+        Columns multiplied by ``fast_apply``.
+    seconds : dict of str to float
+        Where the wall time went: ``"products"`` and ``"fast_products"`` (the operators),
+        ``"orthogonalisation"`` (projections against the basis and the new block's QR) and
+        ``"rayleigh_ritz"`` (the small eigenproblems, Ritz vectors, restarts and residuals).
+        For benchmarks only: timings never enter a result file, and do not take part in ``==``.
     """
 
     eigenvalues: np.ndarray
@@ -221,20 +289,46 @@ def top_eigenpairs(
     Parameters
     ----------
     apply, fast_apply : callable
-        ``U (dim, b) -> A U (dim, b)``, float64 in and out.
+        ``U (dim, b) -> A U (dim, b)``, float64 in and out (``fast_apply`` optional).
     dim : int
         Order of the operator (``nK`` for the Jacobian Gram).
     r : int
-        Number of eigenpairs.
+        Number of eigenpairs, in [1, dim].
     tol : float
-        Residual tolerance relative to ``lambda_1``.
+        Residual tolerance relative to ``lambda_1`` (> 0).
     block, max_basis, max_restarts : int
         Block size, basis size before a restart, restarts before giving up (``RuntimeError``).
-        Single vectors (the default) need the fewest products: top-50 at nK = 200k took 252
-        float32 products with blocks of 1, 280 with 2, 320 with 4 (timings in
-        ``benchmarks/README.md``).  Like
-        any Krylov method, a block of ``b`` finds at most ``b`` copies of an exactly repeated
-        eigenvalue (round-off aside); use ``block`` >= the multiplicity where one is expected.
+        Single vectors (the default) needed the fewest products in the benchmarks
+        (``benchmarks/README.md``).  Like any Krylov method, a block of ``b`` finds at most
+        ``b`` copies of an exactly repeated eigenvalue (round-off aside); use ``block`` >= the
+        multiplicity where one is expected.
+    seed : int
+        Seed of the random starting block (CPU generator: the same start on every device).
+    dtype : torch.dtype
+        Dtype of the basis (float64).
+    device : torch.device or str
+        Device of the basis; ``apply`` must accept and return tensors there.
+
+    Returns
+    -------
+    TopEigen
+        The top ``r`` eigenpairs, their residuals and the counts of products.
+
+    Raises
+    ------
+    ValueError
+        If ``r`` is outside [1, dim] or ``tol`` is not positive.
+    RuntimeError
+        If the residuals do not reach ``tol * lambda_1`` within ``max_restarts`` restarts.
+
+    Examples
+    --------
+    >>> A = torch.diag(torch.arange(1.0, 31.0, dtype=torch.float64))
+    >>> te = top_eigenpairs(lambda U: A @ U, 30, 3, tol=1e-8)
+    >>> np.round(te.eigenvalues, 6).tolist()
+    [30.0, 29.0, 28.0]
+    >>> bool(np.all(te.residuals <= 1e-8 * 30))
+    True
     """
     if not (1 <= r <= dim):
         raise ValueError(f"r must lie in [1, {dim}], got {r}")
@@ -363,7 +457,43 @@ def _lanczos(
 def jacobian_split(
     net: ShallowNet, X: torch.Tensor, *, cutoff: float | None = None, info_rank: int | None = None
 ) -> InfoNuisance:
-    """Split of ``J(W)`` (Definition 1.1) at ``cutoff``, or just below the ``info_rank``-th singular value."""
+    """Split of ``J(W)`` (Definition 1.1) at ``cutoff``, or at the ``info_rank``-th singular value.
+
+    From every eigenpair of the Gram (:func:`gram_eigh`); negative round-off is clipped to 0.
+    With ``info_rank`` the cutoff is the ``info_rank``-th largest singular value itself, which
+    counts as information (docs/theory.md#r3-cutoff-counts-as-information), so the split has
+    rank ``info_rank`` unless that singular value is repeated.
+
+    Parameters
+    ----------
+    net : ShallowNet
+        The network at ``W`` (``W_0`` for the reference Jacobian of the theorems).
+    X : torch.Tensor, shape (n, d)
+        Inputs.
+    cutoff : float, optional
+        The cutoff ``alpha`` on singular values.
+    info_rank : int, optional
+        Put the cutoff at this singular value instead (in [1, nK]).
+
+    Returns
+    -------
+    bounds.InfoNuisance
+        The split of ``R^{nK}`` (class-major, ``kron = 1``).
+
+    Raises
+    ------
+    ValueError
+        Unless exactly one of ``cutoff`` and ``info_rank`` is given, or for an ``info_rank``
+        out of range or a cutoff that :class:`bounds.InfoNuisance` refuses.
+
+    Examples
+    --------
+    >>> from simulate.model import init_random
+    >>> net = init_random(k=8, d=3, K=2, nu=1.0, seed=0, device="cpu")
+    >>> split = jacobian_split(net, torch.eye(3, dtype=torch.float64), info_rank=2)
+    >>> split.rank, split.dim
+    (2, 6)
+    """
     lam, U = gram_eigh(net, X)
     lam = np.clip(lam, 0.0, None)
     if (cutoff is None) == (info_rank is None):
@@ -393,6 +523,40 @@ def slq_density(
     ``probes`` Rademacher vectors, ``steps`` Lanczos steps each (full reorthogonalisation), nodes
     and weights from the tridiagonal matrices, smoothed by a Gaussian of width ``sigma`` (default
     1/100 of the grid span).  The density integrates to about 1 over the spectrum.
+
+    Parameters
+    ----------
+    apply : callable
+        ``v (dim, 1) -> A v (dim, 1)`` for a symmetric ``A`` (e.g. :func:`gram_operator`).
+    dim : int
+        Order of the operator.
+    grid : ndarray, shape (g,)
+        Points at which the density is evaluated (units of ``A``'s eigenvalues).
+    probes : int
+        Number of random probe vectors.
+    steps : int
+        Lanczos steps per probe (at most ``dim``).
+    sigma : float, optional
+        Width of the Gaussian smoothing (default: grid span / 100).
+    seed : int
+        Seed of the probes (CPU generator).
+    dtype : torch.dtype
+        Dtype of the Lanczos vectors.
+    device : torch.device or str
+        Device of the probes; ``apply`` must accept tensors there.
+
+    Returns
+    -------
+    ndarray, shape (g,)
+        The smoothed density on ``grid`` (per unit eigenvalue).
+
+    Examples
+    --------
+    >>> A = torch.diag(torch.linspace(0.0, 1.0, 50, dtype=torch.float64))
+    >>> grid = np.linspace(-0.5, 1.5, 401)
+    >>> dens = slq_density(lambda v: A @ v, 50, grid, probes=4, steps=20)
+    >>> round(float(dens.sum() * (grid[1] - grid[0])), 3)  # integrates to 1
+    1.0
     """
     g = np.asarray(grid, dtype=np.float64)
     s = sigma if sigma is not None else (g.max() - g.min()) / 100

@@ -1,4 +1,13 @@
-"""Results on disk: atomic JSON/CSV writes, run metadata, and resumable sweeps."""
+"""Results on disk: atomic JSON/CSV writes, run metadata, and resumable sweeps.
+
+Examples
+--------
+>>> import tempfile
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     write_json(Path(tmp) / "r.json", {"n": np.int64(3), "loss": np.array([0.5, 0.25])})
+...     read_json(Path(tmp) / "r.json")
+{'n': 3, 'loss': [0.5, 0.25]}
+"""
 
 from __future__ import annotations
 
@@ -62,7 +71,18 @@ def _one_line(e: BaseException) -> str:
 
 
 def atomic_write_text(path: Path | str, text: str) -> None:
-    """Write via a temporary file in the same directory and ``os.replace`` (atomic on POSIX)."""
+    """Write via a temporary file in the same directory and ``os.replace`` (atomic on POSIX).
+
+    A reader sees the old file or the new one, never a part: the text is flushed and
+    ``fsync``'d before the rename.  Missing parent folders are created.
+
+    Parameters
+    ----------
+    path : Path or str
+        The target file.
+    text : str
+        Its new contents (UTF-8).
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f"{_TMP_PREFIX}{p.name}.", suffix=_TMP_SUFFIX)
@@ -99,13 +119,46 @@ def remove_stale_temps(folder: Path | str) -> list[Path]:
 
 
 def write_json(path: Path | str, data: Mapping[str, Any]) -> None:
-    """Atomic JSON write; NaN/inf are refused (results must be finite numbers)."""
+    """Atomic JSON write; NaN/inf are refused (results must be finite numbers).
+
+    Parameters
+    ----------
+    path : Path or str
+        The target file.
+    data : mapping
+        JSON-ready data; numpy arrays and scalars and :class:`~pathlib.Path` are converted.
+
+    Raises
+    ------
+    ValueError
+        If ``data`` holds a NaN or an infinity (the message says where).
+    TypeError
+        For a value JSON cannot represent.
+    """
     text = json.dumps(_plain(data), indent=2, sort_keys=False, allow_nan=False)
     atomic_write_text(path, text + "\n")
 
 
 def read_json(path: Path | str) -> Any:
-    """Parse a JSON file; a damaged one raises ``ValueError`` naming the file."""
+    """Parse a JSON file; a damaged one raises ``ValueError`` naming the file.
+
+    Parameters
+    ----------
+    path : Path or str
+        The file.
+
+    Returns
+    -------
+    object
+        The parsed JSON.
+
+    Raises
+    ------
+    ValueError
+        If the file is not valid JSON (or not UTF-8).
+    OSError
+        If it cannot be read.
+    """
     try:
         with open(path, encoding="utf-8") as fh:
             return json.load(fh)
@@ -114,7 +167,30 @@ def read_json(path: Path | str) -> Any:
 
 
 def write_csv(path: Path | str, columns: Mapping[str, Any]) -> None:
-    """Atomic CSV of equal-length columns."""
+    """Atomic CSV of equal-length columns.
+
+    Floats are written with ``repr`` (round-trip exact).
+
+    Parameters
+    ----------
+    path : Path or str
+        The target file.
+    columns : mapping of str to array_like
+        Column name to values (flattened).
+
+    Raises
+    ------
+    ValueError
+        If the columns differ in length.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     write_csv(Path(tmp) / "c.csv", {"step": [0, 1], "loss": [0.5, 0.125]})
+    ...     print((Path(tmp) / "c.csv").read_text().splitlines())
+    ['step,loss', '0,0.5', '1,0.125']
+    """
     cols = {k: list(np.asarray(v).ravel()) for k, v in columns.items()}
     lengths = {len(v) for v in cols.values()}
     if len(lengths) > 1:
@@ -128,7 +204,13 @@ def write_csv(path: Path | str, columns: Mapping[str, Any]) -> None:
 
 
 def package_version() -> str:
-    """The version of jacobound (``bounds/_version.py``, the one place it is written)."""
+    """The version of jacobound (``bounds/_version.py``, the one place it is written).
+
+    Returns
+    -------
+    str
+        E.g. ``"0.4.0"``.
+    """
     return __version__
 
 
@@ -138,8 +220,19 @@ def git_revision(root: Path | str | None = None) -> tuple[str | None, bool | Non
     ``root`` is the folder that holds the packages (default: the one this module is in).  Only a
     checkout whose top level is that folder counts (an install into a virtual environment inside
     some other repository does not), and anything that goes wrong (no git, not a repository, a
-    timeout) gives ``(None, None)``, never an error.  ``dirty``: tracked files have uncommitted
-    changes.
+    timeout) gives ``(None, None)``, never an error.
+
+    Parameters
+    ----------
+    root : Path or str, optional
+        The folder that holds the packages.
+
+    Returns
+    -------
+    str or None
+        The commit (40 hex digits).
+    bool or None
+        ``dirty``: tracked files have uncommitted changes.
     """
     root = Path(root or Path(__file__).parents[1]).resolve()
     if not (root / ".git").exists():
@@ -170,6 +263,19 @@ def new_run_id() -> tuple[str, str]:
     """A fresh run id and its UTC timestamp: ``20261202T134502Z-1a2b3c`` and ISO 8601 text.
 
     The id sorts by time; six random hex digits keep two runs started in the same second apart.
+
+    Returns
+    -------
+    str
+        The run id, ``YYYYmmddTHHMMSSZ-xxxxxx``.
+    str
+        The same second in ISO 8601, e.g. ``2026-12-02T13:45:02Z``.
+
+    Examples
+    --------
+    >>> run_id, stamp = new_run_id()
+    >>> len(run_id), run_id[8], run_id[15:17], stamp.endswith("Z")
+    (23, 'T', 'Z-', True)
     """
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}", now.isoformat().replace("+00:00", "Z")
@@ -193,6 +299,16 @@ def source_digest() -> str:
 
     Part of every cached run's key beside :func:`package_version`: during development the version
     stays put while fixes land, and a result computed before a fix must not survive a rerun.
+
+    Returns
+    -------
+    str
+        16 hex digits (cached for the life of the process).
+
+    Raises
+    ------
+    RuntimeError
+        If the sources of either package cannot be located.
     """
     roots = []
     for pkg in ("bounds", "simulate"):
@@ -204,7 +320,14 @@ def source_digest() -> str:
 
 
 def versions() -> dict[str, str]:
-    """Versions of Python and the numerical stack (recorded in every results file)."""
+    """Versions of Python and the numerical stack (recorded in every results file).
+
+    Returns
+    -------
+    dict of str to str
+        ``jacobound``, ``python``, ``numpy``, ``scipy``, ``sympy``, ``torch`` and
+        ``matplotlib``.
+    """
     import matplotlib
     import scipy
     import sympy
@@ -228,7 +351,27 @@ def _canonical_hash(obj: Any) -> str:
 
 
 def config_key(config: Mapping[str, Any]) -> str:
-    """The SHA-256 of a configuration's canonical JSON (a tuple and the same list hash alike)."""
+    """The SHA-256 of a configuration's canonical JSON (a tuple and the same list hash alike).
+
+    Keys are sorted, so the order of a mapping does not matter.
+
+    Parameters
+    ----------
+    config : mapping
+        JSON-ready configuration (numpy values allowed; no NaN).
+
+    Returns
+    -------
+    str
+        64 hex digits.
+
+    Examples
+    --------
+    >>> config_key({"n": 10, "alphas": (0.1, 0.2)}) == config_key({"alphas": [0.1, 0.2], "n": 10})
+    True
+    >>> len(config_key({"n": 10}))
+    64
+    """
     return _canonical_hash(_plain(dict(config)))
 
 
@@ -262,6 +405,20 @@ def load_run(folder: Path, name: str, config: Mapping[str, Any]) -> dict[str, An
     Removes what a killed write left in ``folder/runs`` first.  A file that exists but cannot be
     reused (see :func:`cached_run`) gets a one-line warning naming it on the ``simulate.io``
     logger; the caller computes the run again and :func:`store_run` overwrites it.
+
+    Parameters
+    ----------
+    folder : Path
+        The experiment's output folder (run files in ``folder/runs``).
+    name : str
+        The run's name (file ``folder/runs/<name>.json``).
+    config : mapping
+        The configuration the result must be valid for.
+
+    Returns
+    -------
+    dict or None
+        The stored result, or ``None`` when there is no reusable one.
     """
     runs = Path(folder) / "runs"
     path = runs / f"{name}.json"
@@ -287,8 +444,32 @@ def load_run(folder: Path, name: str, config: Mapping[str, Any]) -> dict[str, An
 def store_run(
     folder: Path, name: str, config: Mapping[str, Any], result: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Write run ``name`` atomically to ``folder/runs/<name>.json``; returns the result as JSON
-    gives it back (lists, Python numbers), as :func:`load_run` would."""
+    """Write run ``name`` atomically to ``folder/runs/<name>.json``.
+
+    The file holds the version, the source digest, the config and its hash, the result and
+    a checksum over them (what :func:`load_run` checks).
+
+    Parameters
+    ----------
+    folder : Path
+        The experiment's output folder.
+    name : str
+        The run's name.
+    config : mapping
+        The configuration the result is valid for.
+    result : mapping
+        JSON-ready result (finite numbers only).
+
+    Returns
+    -------
+    dict
+        The result as JSON gives it back (lists, Python numbers), as :func:`load_run` would.
+
+    Raises
+    ------
+    ValueError
+        If the config or the result holds a NaN or an infinity.
+    """
     body = {
         "version": package_version(),
         "source": source_digest(),
@@ -316,6 +497,35 @@ def cached_run(
     The result comes back as JSON gives it (lists, Python numbers) whether computed or loaded, so
     a resumed sweep produces byte-identical results.  (:func:`load_run` and :func:`store_run`
     are its two halves, for callers that compute elsewhere, e.g. :mod:`simulate.sweep`.)
+
+    Parameters
+    ----------
+    folder : Path
+        The experiment's output folder.
+    name : str
+        The run's name.
+    config : mapping
+        The configuration the result is valid for.
+    compute : callable
+        ``compute() -> mapping``, JSON-ready; called only when no valid run file exists.
+
+    Returns
+    -------
+    dict
+        The result, as JSON gives it back.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> calls = []
+    >>> def compute():
+    ...     calls.append(1)
+    ...     return {"loss": np.float64(0.5)}
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     first = cached_run(Path(tmp), "a", {"n": 3}, compute)
+    ...     again = cached_run(Path(tmp), "a", {"n": 3}, compute)  # read, not computed
+    >>> first == again == {"loss": 0.5}, len(calls)
+    (True, 1)
     """
     stored = load_run(folder, name, config)
     if stored is not None:

@@ -138,8 +138,43 @@ def ntk_blocks(
     ``block_entries`` entries only: for ``Z = None`` the lower triangle is computed block row by
     block row and mirrored, so the result is exactly symmetric and costs half the work.
 
-    Raises ``ValueError`` for rows that are not unit-norm or an activation whose ``phi''`` is
-    unbounded (ReLU: use :func:`bounds.kernels.ntk`).
+    Parameters
+    ----------
+    X : array_like, shape (n, d)
+        Unit-norm rows (within :data:`UNIT_NORM_TOL`).
+    Z : array_like, shape (m, d), optional
+        Unit-norm rows of a second set (e.g. test inputs): gives the cross kernel.
+    activation : str
+        A smooth activation of :data:`bounds.activations.ACTIVATIONS`.
+    degree : int
+        Gauss–Hermite nodes per axis of the interpolant's samples.
+    out : ndarray, optional
+        Preallocated C-contiguous float64 array of shape (n, n), or (m, n) with ``Z``.
+    block_entries : int
+        Entries per temporary block.
+
+    Returns
+    -------
+    ndarray, shape (n, n) or (m, n)
+        ``Sigma~(X)`` (exactly symmetric) or ``Sigma~(Z, X)``; ``out`` when given.
+
+    Raises
+    ------
+    ValueError
+        For rows that are not unit-norm, mismatched columns, a bad ``out`` or
+        ``block_entries``, or an activation whose ``phi''`` is unbounded (ReLU: use
+        :func:`bounds.kernels.ntk`).
+
+    Examples
+    --------
+    >>> from bounds.kernels import ntk
+    >>> from simulate.data import uniform_sphere
+    >>> X = uniform_sphere(40, 5, seed=0)
+    >>> S = ntk_blocks(X, block_entries=200)  # blocks of 5 rows
+    >>> bool(np.abs(S - ntk(X)).max() < 1e-12), bool((S == S.T).all())
+    (True, True)
+    >>> ntk_blocks(X, uniform_sphere(3, 5, seed=1)).shape
+    (3, 40)
     """
     act = get_activation(activation)
     if not act.smooth:
@@ -180,8 +215,26 @@ def ntk_blocks(
 def eigh_inplace(S: Array) -> tuple[Array, Array]:
     """Eigenpairs of the symmetric ``S`` by LAPACK ``syevd``, overwriting ``S`` (no copy of it).
 
-    Returns ``(eigenvalues ascending, eigenvectors)``; the eigenvectors may occupy ``S``'s
-    memory.  ``syevd`` takes ``1 + 6n + 2n^2`` floats of workspace.
+    The eigenvectors may occupy ``S``'s memory.  ``syevd`` takes ``1 + 6n + 2n^2`` floats of
+    workspace.
+
+    Parameters
+    ----------
+    S : ndarray, shape (n, n)
+        Symmetric float64 matrix; its contents are destroyed.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        Eigenvalues, ascending.
+    ndarray, shape (n, n)
+        Orthonormal eigenvectors (columns).
+
+    Examples
+    --------
+    >>> lam, U = eigh_inplace(np.array([[2.0, 1.0], [1.0, 2.0]]))
+    >>> np.round(lam, 12).tolist()
+    [1.0, 3.0]
     """
     A = np.asfortranarray(S.T) if S.flags.c_contiguous else S  # S symmetric: S.T is S, F-ordered
     lam, U = scipy.linalg.eigh(A, overwrite_a=True, driver="evd", check_finite=False)
@@ -195,6 +248,34 @@ def gd_factors(lam: ArrayLike, eta: float, T: int) -> tuple[Array, Array]:
     ``g_T`` keeps full relative accuracy for tiny ``lam`` (no cancellation).  Needs ``eta > 0``,
     an integer ``T >= 0`` and ``0 <= eta lam <= 1`` (Lemma 6.5's ``eta <= 1/lambda_1^2``); negative
     eigenvalues of round-off size must be clipped by the caller.
+
+    Parameters
+    ----------
+    lam : array_like
+        Eigenvalues (>= 0, finite), any shape.
+    eta : float
+        Step size (> 0).
+    T : int
+        Number of steps (>= 0).
+
+    Returns
+    -------
+    ndarray
+        ``(1 - eta lam)^T``, the shape of ``lam``.
+    ndarray
+        ``g_T(lam)``, the shape of ``lam``.
+
+    Raises
+    ------
+    ValueError
+        For a non-positive ``eta``, a ``T`` that is not a non-negative integer, negative or
+        non-finite eigenvalues, or ``eta lam > 1``.
+
+    Examples
+    --------
+    >>> decay, g = gd_factors([0.0, 1.0, 2.0], 0.5, 2)
+    >>> decay.tolist(), g.tolist()
+    ([1.0, 0.25, 0.0], [1.0, 0.75, 0.5])
     """
     x = np.asarray(lam, dtype=np.float64)
     if not (np.isfinite(eta) and eta > 0):
@@ -224,9 +305,27 @@ def gd_factors(lam: ArrayLike, eta: float, T: int) -> tuple[Array, Array]:
 class LimitGD:
     """Result of gradient descent in the infinite-width limit.
 
-    ``train_pred``, ``train_residual`` are (n, K); ``test_pred`` is (m, K) or None.  For the
-    Lanczos path ``products`` counts products with ``Sigma~`` (columns) and ``error_estimate``
-    is the last change of the coefficients relative to ``||y - f_0||`` (0 for eigh).
+    Returned by :func:`limit_gd_eigh` and :func:`limit_gd_lanczos`.
+
+    Attributes
+    ----------
+    train_pred : ndarray, shape (n, K)
+        ``f_T(X) = y + r_T``.
+    train_residual : ndarray, shape (n, K)
+        ``r_T``.
+    test_pred : ndarray, shape (m, K) or None
+        ``f_T`` on the test inputs when the cross kernel was given.
+    method : str
+        ``"eigh"`` or ``"lanczos"``.
+    steps : int
+        ``T``.
+    eta : float
+        The step ``eta_inf``.
+    products : int
+        For the Lanczos path, products with ``Sigma~`` (columns); 0 for eigh.
+    error_estimate : float
+        For the Lanczos path, the last change of the coefficients relative to
+        ``||y - f_0||`` (0 when exact, and for eigh).
     """
 
     train_pred: Array
@@ -286,6 +385,43 @@ def limit_gd_eigh(
     (y - f_0)``, ``f_T(X) = y + r_T`` and, with ``cross = Sigma~(X_test, X)``, ``f_T(x) = f_0(x)
     + Sigma~(x, X) U diag(g_T(lam)) U^T (y - f_0)``.  ``eta`` is ``eta_inf`` (the theorems'
     ``eta nu^2 / K``).  Eigenvalues down to ``-1e-10 lambda_max`` are round-off and clipped.
+
+    Parameters
+    ----------
+    lam : array_like, shape (n,)
+        Eigenvalues of ``Sigma~`` (any order, matching ``U``).
+    U : array_like, shape (n, n)
+        Orthonormal eigenvectors (columns).
+    Y : array_like, shape (n, K)
+        Labels.
+    eta : float
+        Step ``eta_inf`` with ``eta_inf lambda_max <= 1``.
+    T : int
+        Number of steps.
+    cross : array_like, shape (m, n), optional
+        ``Sigma~(X_test, X)`` (:func:`ntk_blocks` with ``Z``), for test predictions.
+    f0_train : array_like, shape (n, K), optional
+        Initial outputs on the training inputs (default 0: the mean limit).
+    f0_test : array_like, shape (m, K), optional
+        Initial outputs on the test inputs (needs ``cross``).
+
+    Returns
+    -------
+    LimitGD
+
+    Raises
+    ------
+    ValueError
+        For mismatched shapes, a kernel that is not PSD, or a step with ``eta lambda_max > 1``.
+
+    Examples
+    --------
+    One step of ``eta = 1/lambda_1`` fits the top eigendirection exactly and the other one
+    half-way (``f_0 = 0``, ``f_T(X) = y + r_T``):
+
+    >>> res = limit_gd_eigh([2.0, 1.0], np.eye(2), np.eye(2), eta=0.5, T=1)
+    >>> res.train_pred.tolist()
+    [[1.0, 0.0], [0.0, 0.5]]
     """
     lv = np.asarray(lam, dtype=np.float64)
     Um = np.asarray(U, dtype=np.float64)
@@ -324,7 +460,44 @@ def limit_gd_lanczos(
     basis holds a polynomial of degree ``T``, or an invariant subspace).  Every ``check_every``
     blocks both coefficient vectors are compared with the previous check; the run stops when
     the change is at most ``tol`` relative to ``||R||`` (and ``eta T ||R||`` for ``g_T``).
-    ``S`` is the kernel (n x n array) or a function ``V (n, b) -> Sigma~ V``.
+
+    Parameters
+    ----------
+    S : ndarray, shape (n, n), or callable
+        The kernel ``Sigma~``, or a function ``V (n, b) -> Sigma~ V``.
+    Y, eta, T, cross, f0_train, f0_test
+        As :func:`limit_gd_eigh`.
+    tol : float
+        Relative change of the coefficients at which the run stops (> 0).
+    check_every : int
+        Blocks between two convergence checks.
+    max_blocks : int
+        Blocks before giving up.
+
+    Returns
+    -------
+    LimitGD
+        With ``products`` and ``error_estimate`` set.
+
+    Raises
+    ------
+    ValueError
+        For mismatched shapes, a non-positive ``tol`` or ``eta lambda_max > 1`` on the Ritz
+        values.
+    RuntimeError
+        If ``tol`` is not reached in ``max_blocks`` blocks.
+
+    Examples
+    --------
+    >>> from simulate.data import gaussian_mixture
+    >>> data = gaussian_mixture(60, 5, K=2, C=1, d=5, sigma=0.3, seed=0)
+    >>> S = ntk_blocks(data.X_train)
+    >>> lam, U = np.linalg.eigh(S)
+    >>> eta = 1.0 / lam[-1]
+    >>> a = limit_gd_eigh(lam, U, data.y_train, eta, 50)
+    >>> b = limit_gd_lanczos(S, data.y_train, eta, 50)
+    >>> bool(np.abs(a.train_pred - b.train_pred).max() < 1e-8), b.products < 60
+    (True, True)
     """
     Yt, Bm = _start(Y, f0_train)
     n, K = Bm.shape
@@ -425,6 +598,40 @@ def top_kernel_split(
     ``alpha_0^2``; the unknown rest of the spectrum is bounded by it (``tail_bound``), so the
     nuisance norms are exact complements and ``D_{alpha_0,Gamma}`` an upper bound
     (:class:`bounds.InfoNuisance`).  ``kron = K`` represents ``I_K ⊗ Sigma~``.
+
+    Parameters
+    ----------
+    S : ndarray, shape (n, n)
+        The kernel ``Sigma~`` (float64).
+    cutoff_fraction : float
+        ``alpha_0 / sqrt(lambda_1(Sigma~))`` in (0, 1]: the cutoff relative to the largest
+        singular value of ``Sigma~^{1/2}``.
+    K : int
+        Number of classes.
+    r : int
+        Eigenpairs computed at first.
+    tol : float
+        Residual tolerance of :func:`simulate.eig.top_eigenpairs`.
+    seed : int
+        Seed of its starting vector.
+
+    Returns
+    -------
+    bounds.InfoNuisance
+        A partial split of ``R^{nK}`` with ``kron = K``.
+
+    Raises
+    ------
+    ValueError
+        If ``cutoff_fraction`` is outside (0, 1].
+
+    Examples
+    --------
+    >>> from simulate.data import gaussian_mixture
+    >>> S = ntk_blocks(gaussian_mixture(60, 5, K=2, C=1, d=5, sigma=0.3, seed=0).X_train)
+    >>> top, full = top_kernel_split(S, 0.5, 2, r=4), full_kernel_split(*np.linalg.eigh(S), 0.5, 2)
+    >>> top.rank == full.rank, top.dim
+    (True, 120)
     """
     import torch
 
@@ -446,7 +653,35 @@ def top_kernel_split(
 
 
 def full_kernel_split(lam: Array, U: Array, cutoff_fraction: float, K: int) -> InfoNuisance:
-    """Split of ``Sigma(X)^{1/2}`` at ``alpha_0 = cutoff_fraction * lambda_1`` from a full eigh."""
+    """Split of ``Sigma(X)^{1/2}`` at ``alpha_0 = cutoff_fraction * lambda_1`` from a full eigh.
+
+    Parameters
+    ----------
+    lam : ndarray, shape (n,)
+        Every eigenvalue of ``Sigma~`` (any order).
+    U : ndarray, shape (n, n)
+        Its eigenvectors (columns).
+    cutoff_fraction : float
+        ``alpha_0 / sqrt(lambda_1(Sigma~))`` in (0, 1].
+    K : int
+        Number of classes.
+
+    Returns
+    -------
+    bounds.InfoNuisance
+        The complete split of ``R^{nK}`` with ``kron = K``.
+
+    Raises
+    ------
+    ValueError
+        If ``cutoff_fraction`` is outside (0, 1].
+
+    Examples
+    --------
+    >>> split = full_kernel_split(np.array([4.0, 1.0]), np.eye(2), 0.6, K=3)
+    >>> split.rank, split.dim, round(split.cutoff, 12)
+    (3, 6, 1.2)
+    """
     if not 0 < cutoff_fraction <= 1:
         raise ValueError(f"cutoff_fraction must lie in (0, 1], got {cutoff_fraction!r}")
     alpha0 = cutoff_fraction * float(np.sqrt(max(float(np.max(lam)), 0.0)))
@@ -462,7 +697,46 @@ def report_from_split(
     cutoff ``alpha_0 = alpha B sqrt(sqrt(n) K ||X||)`` (docs/theory.md#r26-cutoff-random), ``lambda_1`` of the split,
     ``||Pi_I y||``, ``||Pi_N y||``, ``||J_I^+ y||`` and ``D_{alpha_0, Gamma_eff}(y)`` (Definition
     6.1 at the Gamma of the whole-step count).  For a partial split ``D`` is an upper bound.
-    Returns the report and its inputs (for :func:`bounds.symbolic.solve_for`).
+
+    Parameters
+    ----------
+    key : str
+        ``"6.23"``, ``"6.24"`` or ``"6.25"``.
+    split : bounds.InfoNuisance
+        A split of ``Sigma(X)^{1/2}`` with ``kron = K`` (:func:`full_kernel_split`,
+        :func:`top_kernel_split`).
+    Y : array_like, shape (n, K)
+        One-hot labels.
+    X_norm : float
+        ``||X||`` (spectral norm of the inputs).
+    **scalars
+        The theorem's other inputs (``Gamma``, ``zeta``, ``delta``, ``k``, ``B`` (default 1),
+        ...); not ``alpha``, which the split fixes.
+
+    Returns
+    -------
+    bounds.Report
+        The theorem's report.
+    dict
+        Its inputs (for :func:`bounds.symbolic.solve_for`).
+
+    Raises
+    ------
+    ValueError
+        If the split does not act on ``nK`` vectors with ``kron = K``, ``alpha`` is passed,
+        or the theorem refuses its inputs.
+
+    Examples
+    --------
+    >>> from simulate.data import gaussian_mixture
+    >>> data = gaussian_mixture(60, 5, K=2, C=1, d=5, sigma=0.3, seed=0)
+    >>> split = full_kernel_split(*np.linalg.eigh(ntk_blocks(data.X_train)), 0.5, 2)
+    >>> X_norm = float(np.linalg.norm(data.X_train, 2))
+    >>> rep, inputs = report_from_split(
+    ...     "6.24", split, data.y_train, X_norm, Gamma=3.0, zeta=0.01, delta=0.1, k=10**6
+    ... )
+    >>> rep.theorem, inputs["n"], inputs["K"]
+    ('6.24', 60, 2)
     """
     Ym = np.asarray(Y, dtype=np.float64)
     n, K = Ym.shape

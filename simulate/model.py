@@ -34,9 +34,38 @@ from .backend import (
 
 @dataclass(frozen=True, eq=False)
 class ShallowNet:
-    """``f(x; W) = V phi(W x)`` with ``W`` (k x d) trained and ``V`` (K x k) fixed.
+    """``f(x; W) = V phi(W x)`` of eq. (1.1) with ``W`` (k x d) trained and ``V`` (K x k) fixed.
 
     Tensors share one device and dtype.  All methods are pure: they return new tensors.
+    Inputs ``X`` are (n, d) tensors of the network's device and dtype; vectors over the
+    ``nK`` outputs are class-major (docs/theory.md#class-major).
+
+    Parameters
+    ----------
+    W : torch.Tensor, shape (k, d)
+        Input-layer weights (the trained parameters), one row ``w_r`` per hidden unit.
+    V : torch.Tensor, shape (K, k)
+        Output-layer weights, fixed during training; same device and dtype as ``W``.
+    activation : str
+        A smooth activation of :data:`bounds.activations.ACTIVATIONS` (default ``"softplus"``).
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match, ``W`` and ``V`` differ in device or dtype, or the
+        activation is not a registered smooth one.
+
+    Examples
+    --------
+    >>> net = init_random(k=8, d=3, K=2, nu=1.0, seed=0, device="cpu")
+    >>> (net.k, net.d, net.K)
+    (8, 3, 2)
+    >>> X = torch.eye(3, dtype=torch.float64)
+    >>> tuple(net.forward(X).shape), tuple(net.gram(X).shape)
+    ((3, 2), (6, 6))
+    >>> J = net.jacobian(X)  # the explicit (nK, kd) Jacobian, for small problems
+    >>> bool(torch.allclose(net.gram(X), J @ J.T))
+    True
     """
 
     W: torch.Tensor
@@ -55,24 +84,30 @@ class ShallowNet:
 
     @property
     def act(self) -> TorchActivation:
+        """The activation on tensors (``phi``, ``phi'``, ``phi''``, ``B``): :func:`simulate.backend.torch_activation`."""
         return torch_activation(self.activation)
 
     @property
     def k(self) -> int:
+        """Width: the number of hidden units (rows of ``W``)."""
         return int(self.W.shape[0])
 
     @property
     def d(self) -> int:
+        """Input dimension (columns of ``W``)."""
         return int(self.W.shape[1])
 
     @property
     def K(self) -> int:
+        """Number of outputs (classes; rows of ``V``)."""
         return int(self.V.shape[0])
 
     def with_W(self, W: torch.Tensor) -> ShallowNet:
+        """The same network with input weights ``W`` (k x d) in place of its own."""
         return ShallowNet(W, self.V, self.activation)
 
     def with_V(self, V: torch.Tensor) -> ShallowNet:
+        """The same network with output weights ``V`` (K x k) in place of its own."""
         return ShallowNet(self.W, V, self.activation)
 
     def _check_X(self, X: torch.Tensor) -> None:
@@ -81,19 +116,79 @@ class ShallowNet:
 
     # ------------------------------------------------------------------ forward
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        """Outputs ``V phi(W x_i)`` as an (n, K) matrix."""
+        """Outputs ``f(x_i) = V phi(W x_i)`` of eq. (1.1).
+
+        Parameters
+        ----------
+        X : torch.Tensor, shape (n, d)
+            Inputs, one per row.
+
+        Returns
+        -------
+        torch.Tensor, shape (n, K)
+            Row ``i`` is ``f(x_i)``.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` is not (n, d).
+        """
         self._check_X(X)
         return self.act.phi(X @ self.W.T) @ self.V.T
 
     # ------------------------------------------------------------------ Jacobian, (6.27)-(6.29)
     def jvp(self, X: torch.Tensor, dW: torch.Tensor) -> torch.Tensor:
-        """``J(W) vect(dW)`` as a (K, n) matrix (row l = class l; flatten for class-major)."""
+        """``J(W) vect(dW)``, eq. (6.27), without forming ``J``.
+
+        Parameters
+        ----------
+        X : torch.Tensor, shape (n, d)
+            Inputs.
+        dW : torch.Tensor, shape (k, d)
+            A direction in weight space.
+
+        Returns
+        -------
+        torch.Tensor, shape (K, n)
+            Row ``l`` holds class ``l``; ``.reshape(-1)`` gives the class-major vector.
+
+        Examples
+        --------
+        ``<J dW, u> = <dW, J^T u>`` (the adjoint of :meth:`vjp`):
+
+        >>> net = init_random(k=6, d=3, K=2, nu=1.0, seed=0, device="cpu")
+        >>> g = torch.Generator().manual_seed(1)
+        >>> X = torch.randn(4, 3, generator=g, dtype=torch.float64)
+        >>> dW = torch.randn(6, 3, generator=g, dtype=torch.float64)
+        >>> U = torch.randn(2, 4, generator=g, dtype=torch.float64)
+        >>> lhs, rhs = (net.jvp(X, dW) * U).sum(), (dW * net.vjp(X, U)).sum()
+        >>> bool(torch.isclose(lhs, rhs, rtol=1e-12))
+        True
+        """
         self._check_X(X)
         D = self.act.dphi(X @ self.W.T)
         return ((D * (X @ dW.T)) @ self.V.T).T
 
     def vjp(self, X: torch.Tensor, U: torch.Tensor) -> torch.Tensor:
-        """``mat(J(W)^T u)`` (k x d) for ``u`` given as a (K, n) matrix, eq. (6.29)."""
+        """``mat(J(W)^T u)``, eq. (6.29), without forming ``J``.
+
+        Parameters
+        ----------
+        X : torch.Tensor, shape (n, d)
+            Inputs.
+        U : torch.Tensor, shape (K, n)
+            The class-major vector ``u`` as a matrix (row ``l`` = class ``l``).
+
+        Returns
+        -------
+        torch.Tensor, shape (k, d)
+            ``J^T u`` in the shape of ``W``.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` is not (n, d) or ``U`` not (K, n).
+        """
         self._check_X(X)
         if U.shape != (self.K, X.shape[0]):
             raise ValueError(f"U must be (K, n) = ({self.K}, {X.shape[0]}), got {tuple(U.shape)}")
@@ -109,6 +204,18 @@ class ShallowNet:
         (``Q = [D diag(v_l)]_l``) times a Hadamard factor; only the ``K(K+1)/2`` blocks on and
         above the diagonal are computed.
 
+        Parameters
+        ----------
+        X : torch.Tensor, shape (n, d)
+            Inputs.
+
+        Returns
+        -------
+        torch.Tensor, shape (nK, nK)
+            The class-major Gram, exactly symmetric, in the network's dtype and device.
+
+        Notes
+        -----
         When every entry of ``V`` has the same magnitude ``c`` (the Rademacher output layer of
         the theorems, fixed during training), write ``F_S = sum_{r in S} d_r d_r^T`` over the
         columns ``d_r`` of ``D``, ``G = F_all``, ``P_a = {r: V[a,r] > 0}``, ``N_a`` its
@@ -174,6 +281,23 @@ class ShallowNet:
 
         Row ``(l, i)`` of ``J`` is ``vect(diag(v_l ⊙ phi'(W x_i)) 1 x_i^T)`` (6.28), whose squared
         norm factorises.  The sum of all eigenvalues without computing any.
+
+        Parameters
+        ----------
+        X : torch.Tensor, shape (n, d)
+            Inputs.
+
+        Returns
+        -------
+        float
+            ``||J(W)||_F^2``.
+
+        Examples
+        --------
+        >>> net = init_random(k=5, d=3, K=2, nu=1.0, seed=0, device="cpu")
+        >>> X = torch.eye(3, dtype=torch.float64)
+        >>> abs(net.gram_trace(X) - float(net.gram(X).trace())) < 1e-12
+        True
         """
         self._check_X(X)
         D = self.act.dphi(X @ self.W.T)
@@ -184,6 +308,27 @@ class ShallowNet:
 
         ``J(W) - J(W')`` has the structure of (6.28) with ``phi'(XW^T) - phi'(XW'^T)`` in place of
         ``D``, so its Gram is one product ``dQ dQ^T`` with a Hadamard factor (no cancellation).
+
+        Parameters
+        ----------
+        other : ShallowNet
+            A network with the same ``V`` and shapes (typically ``W_0`` against ``W_tau``).
+        X : torch.Tensor, shape (n, d)
+            Inputs.
+
+        Returns
+        -------
+        float
+            The largest singular value of ``J(W) - J(W')``, from one ``nK x nK`` eigenproblem.
+
+        Examples
+        --------
+        >>> net = init_random(k=5, d=3, K=1, nu=1.0, seed=0, device="cpu")
+        >>> X = torch.eye(3, dtype=torch.float64)
+        >>> other = net.with_W(net.W + 0.1)
+        >>> dJ = torch.linalg.matrix_norm(net.jacobian(X) - other.jacobian(X), ord=2)
+        >>> abs(net.jacobian_distance(other, X) - float(dJ)) < 1e-12
+        True
         """
         self._check_X(X)
         n = X.shape[0]
@@ -197,6 +342,17 @@ class ShallowNet:
         """The explicit Jacobian (nK x kd), class-major rows, ``vect`` stacking rows of W (6.28).
 
         Memory ``n K k d``: for tests and small problems only.
+
+        Parameters
+        ----------
+        X : torch.Tensor, shape (n, d)
+            Inputs.
+
+        Returns
+        -------
+        torch.Tensor, shape (nK, kd)
+            Row ``l n + i`` is the gradient of output ``l`` at ``x_i``; column ``r d + j`` is
+            ``W[r, j]``.
         """
         self._check_X(X)
         D = self.act.dphi(X @ self.W.T)  # n x k
@@ -204,11 +360,37 @@ class ShallowNet:
         return torch.cat([b.reshape(X.shape[0], -1) for b in blocks])
 
     def residual(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
-        """``f(W) - y`` as an (n, K) matrix; ``.T.reshape(-1)`` gives the class-major vector."""
+        """The residual ``r = f(W) - y``.
+
+        Parameters
+        ----------
+        X : torch.Tensor, shape (n, d)
+            Inputs.
+        Y : torch.Tensor, shape (n, K)
+            Labels (one-hot for classification).
+
+        Returns
+        -------
+        torch.Tensor, shape (n, K)
+            ``f(x_i) - y_i`` per row; ``.T.reshape(-1)`` gives the class-major vector.
+        """
         return self.forward(X) - Y
 
     def gradient(self, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
-        """``mat(grad L(W)) = mat(J^T r)`` for ``L = ½ ||f(W) - y||^2`` (1.2)."""
+        """``mat(grad L(W)) = mat(J^T r)`` for ``L = ½ ||f(W) - y||^2`` (1.2).
+
+        Parameters
+        ----------
+        X : torch.Tensor, shape (n, d)
+            Inputs.
+        Y : torch.Tensor, shape (n, K)
+            Labels.
+
+        Returns
+        -------
+        torch.Tensor, shape (k, d)
+            The gradient with respect to ``W``.
+        """
         return self.vjp(X, self.residual(X, Y).T)
 
 
@@ -226,7 +408,39 @@ def gd_step(
     The samples are processed in blocks of ``rows`` (default: 2^21 entries, 16 MiB, of ``n x k`` data per
     block), so that ``Z = X W^T``, ``phi(Z)``, ``phi'(Z)`` and ``M = (R V) ⊙ phi'(Z)`` stay in
     cache between the two large products (``X_b W^T`` and the accumulation ``M_b^T X_b`` into
-    the k x d gradient).  Returns the new network and the residual (n x K) *before* the step.
+    the k x d gradient).
+
+    Parameters
+    ----------
+    net : ShallowNet
+        The network at ``W_tau``.
+    X : torch.Tensor, shape (n, d)
+        Inputs.
+    Y : torch.Tensor, shape (n, K)
+        Labels.
+    eta : float
+        Step size (the theorems' largest is :func:`lipschitz_step`).
+    rows : int, optional
+        Samples per block (default: ``max(256, 2^21 // k)``); the result does not depend on
+        it beyond round-off.
+
+    Returns
+    -------
+    ShallowNet
+        The network at ``W_{tau+1} = W_tau - eta J^T r_tau``.
+    torch.Tensor, shape (n, K)
+        The residual ``r_tau = f(W_tau) - y``, *before* the step.
+
+    Examples
+    --------
+    >>> net = init_random(k=16, d=3, K=2, nu=1.0, seed=0, device="cpu")
+    >>> X = torch.eye(3, dtype=torch.float64)
+    >>> Y = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]], dtype=torch.float64)
+    >>> new, r0 = gd_step(net, X, Y, eta=lipschitz_step(1.0, 1.0, 1.0))
+    >>> bool(torch.allclose(r0, net.residual(X, Y)))
+    True
+    >>> bool(new.residual(X, Y).norm() < r0.norm())  # one step lowers the loss
+    True
     """
     act = net.act
     n, k = X.shape[0], net.k
@@ -246,7 +460,35 @@ def gd_step(
 
 
 def nu_for_random_init(zeta: float, K: int, B: float = 1.0) -> float:
-    """``nu = zeta / (50 B sqrt(log 2K))``, eq. (6.67) (from :mod:`bounds`)."""
+    """``nu = zeta / (50 B sqrt(log 2K))``, eq. (6.67) (from :mod:`bounds`).
+
+    The output scale of the random initialisation of Theorems 6.23-6.25 (see
+    :func:`init_random`).
+
+    Parameters
+    ----------
+    zeta : float
+        The theorems' ``zeta > 0`` (``||f(W_0)|| <= zeta sqrt(n)`` with high probability).
+    K : int
+        Number of classes (>= 1).
+    B : float
+        Bound on ``|phi'|`` and ``|phi''|`` (1 for softplus).
+
+    Returns
+    -------
+    float
+        ``nu``.
+
+    Raises
+    ------
+    ValueError
+        If ``zeta`` or ``B`` is not positive or ``K`` not a positive integer.
+
+    Examples
+    --------
+    >>> round(nu_for_random_init(zeta=0.5, K=2), 8)
+    0.00849322
+    """
     return float(nu_random_init(zeta=zeta, K=K, B=B))
 
 
@@ -265,6 +507,39 @@ def init_random(
 
     Drawn with numpy's ``default_rng(seed)`` in float64, so every device starts from the same
     numbers.
+
+    Parameters
+    ----------
+    k, d, K : int
+        Width, input dimension and number of classes (positive).
+    nu : float
+        Output scale (> 0), e.g. :func:`nu_for_random_init`.
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+    activation : str
+        A smooth activation of :data:`bounds.activations.ACTIVATIONS`.
+    device : str or torch.device
+        ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda[:i]"``.
+    dtype : str or torch.dtype
+        ``"float64"`` (default) or ``"float32"``.
+
+    Returns
+    -------
+    ShallowNet
+        ``W0`` (k x d) and ``V`` (K x k) on ``device`` in ``dtype``.
+
+    Raises
+    ------
+    ValueError
+        For a non-positive size or ``nu``, an unknown device, dtype or activation.
+
+    Examples
+    --------
+    >>> net = init_random(k=4, d=3, K=2, nu=0.8, seed=0, device="cpu")
+    >>> sorted(set(net.V.abs().flatten().tolist())) == [0.8 / (4 * 2) ** 0.5]
+    True
+    >>> net.W.dtype
+    torch.float64
     """
     k, d, K = validate.count("k", k), validate.count("d", d), validate.count("K", K)
     nu = validate.positive_number("nu", nu)
@@ -280,5 +555,25 @@ def init_random(
 
 
 def lipschitz_step(nu: float, B: float, X_norm: float) -> float:
-    """Largest step ``1/(nu^2 B^2 ||X||^2)`` of Lemmas 6.19-6.25 (``beta = nu B ||X||``, Lemma 6.10)."""
+    """Largest step ``1/(nu^2 B^2 ||X||^2)`` of Lemmas 6.19-6.25 (``beta = nu B ||X||``, Lemma 6.10).
+
+    Parameters
+    ----------
+    nu : float
+        Output scale of the initialisation.
+    B : float
+        Bound on ``|phi'|`` and ``|phi''|``.
+    X_norm : float
+        Spectral norm ``||X||`` of the (n, d) input matrix.
+
+    Returns
+    -------
+    float
+        The step size ``eta``.
+
+    Examples
+    --------
+    >>> lipschitz_step(nu=0.5, B=1.0, X_norm=2.0)
+    1.0
+    """
     return float(evaluate_expression(STEP_SHALLOW, {"nu": nu, "B": B, "X_norm": X_norm}))

@@ -78,6 +78,7 @@ class LocalBackend:
     name: str = "local"
 
     def map(self, out: Path, points: Sequence[Point]) -> list[dict[str, Any]]:
+        """Each point by :func:`simulate.io.cached_run`, in order."""
         return [io.cached_run(out, p.name, p.config, p.compute) for p in points]
 
 
@@ -210,6 +211,31 @@ def make_backend(name: str = "local", address: str | None = None, num_gpus: floa
     """The backend called ``name`` (one of :data:`BACKENDS`); ``ValueError`` for anything else.
 
     ``address`` is for ``ray`` only.  Ray itself is imported when a sweep first needs it.
+
+    Parameters
+    ----------
+    name : str
+        ``"local"`` or ``"ray"``.
+    address : str, optional
+        The Ray cluster (see :class:`RayBackend`).
+    num_gpus : float
+        GPUs per Ray task.
+
+    Returns
+    -------
+    Backend
+
+    Raises
+    ------
+    ValueError
+        For another name, an ``address`` with ``local``, or an empty address.
+
+    Examples
+    --------
+    >>> make_backend("local")
+    LocalBackend(name='local')
+    >>> make_backend("ray", address="auto").address
+    'auto'
     """
     if name == "local":
         if address is not None:
@@ -224,7 +250,28 @@ def make_backend(name: str = "local", address: str | None = None, num_gpus: floa
 
 @contextlib.contextmanager
 def using(backend: Backend) -> Iterator[Backend]:
-    """Make ``backend`` the one :func:`map_points` uses by default, inside the ``with``."""
+    """Make ``backend`` the one :func:`map_points` uses by default, inside the ``with``.
+
+    A context variable: other threads and tasks keep theirs.
+
+    Parameters
+    ----------
+    backend : Backend
+        The default inside the block.
+
+    Yields
+    ------
+    Backend
+        ``backend``.
+
+    Examples
+    --------
+    >>> with using(make_backend("ray")):
+    ...     current().name
+    'ray'
+    >>> current().name
+    'local'
+    """
     token = _CURRENT.set(backend)
     try:
         yield backend
@@ -233,7 +280,13 @@ def using(backend: Backend) -> Iterator[Backend]:
 
 
 def current() -> Backend:
-    """The backend :func:`map_points` uses when none is given."""
+    """The backend :func:`map_points` uses when none is given.
+
+    Returns
+    -------
+    Backend
+        The one set by :func:`using`, else a :class:`LocalBackend`.
+    """
     return _CURRENT.get() or LocalBackend()
 
 
@@ -250,6 +303,26 @@ def map_points(
         Their names must be unique (two points with one name would share a run file).
     backend : Backend, optional
         Default :func:`current` (``local`` unless set by :func:`using`).
+
+    Returns
+    -------
+    list of dict
+        One result per point, in order, as JSON gives it back.
+
+    Raises
+    ------
+    ValueError
+        If two points share a name.
+
+    Examples
+    --------
+    >>> import functools, tempfile
+    >>> def square(x):
+    ...     return {"x2": x * x}
+    >>> points = [Point(f"x={x}", {"x": x}, functools.partial(square, x)) for x in (1, 2, 3)]
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     map_points(tmp, points)
+    [{'x2': 1}, {'x2': 4}, {'x2': 9}]
     """
     names = [p.name for p in points]
     dupes = sorted({n for n in names if names.count(n) > 1})

@@ -31,7 +31,24 @@ class TrainingDiverged(RuntimeError):
 class History:
     """Recorded series (numpy, float64), one entry per recorded step.
 
-    ``residuals`` / ``test_residuals`` are (records, nK) class-major vectors when requested.
+    Built by :func:`train`; ``m`` below is the number of recorded steps.
+
+    Attributes
+    ----------
+    steps : ndarray of int64, shape (m,)
+        The recorded iterations ``tau`` (0, ``record_every``, ..., and the last).
+    train_loss, residual_norm : ndarray, shape (m,)
+        ``½||r_tau||^2`` and ``||r_tau||`` on the training set.
+    train_error : ndarray, shape (m,)
+        Training classification error (eq. 2.1, empirical).
+    test_loss, test_error : ndarray, shape (m,) or None
+        The same on the test set, when one was given.
+    W_frobenius, W_rows : ndarray, shape (m,)
+        ``||W_tau - W_0||_F`` and ``||W_tau - W_0||_{2,inf}`` (largest row norm).
+    W_final : ndarray, shape (k, d)
+        The weights after the last step.
+    residuals, test_residuals : ndarray, shape (m, nK) or None
+        Class-major residual vectors ``r_tau`` when ``store_residuals=True``.
     """
 
     steps: np.ndarray
@@ -47,14 +64,41 @@ class History:
     test_residuals: np.ndarray | None = None
 
     def energies(self, split: InfoNuisance, which: str = "train") -> tuple[np.ndarray, np.ndarray]:
-        """``(||Pi_I r_tau||, ||Pi_N r_tau||)`` for every recorded ``tau`` on ``split``."""
+        """``(||Pi_I r_tau||, ||Pi_N r_tau||)`` for every recorded ``tau`` on ``split``.
+
+        Parameters
+        ----------
+        split : bounds.InfoNuisance
+            A split of ``R^{nK}`` (e.g. :func:`simulate.eig.jacobian_split` of ``J(W_0)``).
+        which : {"train", "test"}
+            Which stored residuals.
+
+        Returns
+        -------
+        ndarray, shape (m,)
+            Information energies ``||Pi_I r_tau||``.
+        ndarray, shape (m,)
+            Nuisance energies ``||Pi_N r_tau||``.
+
+        Raises
+        ------
+        ValueError
+            If those residuals were not stored.
+        """
         R = self.residuals if which == "train" else self.test_residuals
         if R is None:
             raise ValueError(f"{which} residuals were not stored; train with store_residuals=True")
         return split.info_norm(R), split.nuisance_norm(R)
 
     def series(self) -> dict[str, list[float]]:
-        """Scalar curves as lists (for JSON/CSV)."""
+        """Scalar curves as lists (for JSON/CSV).
+
+        Returns
+        -------
+        dict of str to list of float
+            ``step``, ``train_loss``, ``residual_norm``, ``train_error``, ``W_frobenius``,
+            ``W_rows``, and ``test_loss``, ``test_error`` when recorded.
+        """
         out = {
             "step": self.steps.tolist(),
             "train_loss": self.train_loss.tolist(),
@@ -70,7 +114,27 @@ class History:
 
 
 def classification_error(F: torch.Tensor, Y: torch.Tensor) -> float:
-    """Fraction of rows with ``argmax f != argmax y`` (eq. 2.1, empirical)."""
+    """Fraction of rows with ``argmax f != argmax y`` (eq. 2.1, empirical).
+
+    Parameters
+    ----------
+    F : torch.Tensor, shape (n, K)
+        Network outputs.
+    Y : torch.Tensor, shape (n, K)
+        One-hot labels.
+
+    Returns
+    -------
+    float
+        In [0, 1].
+
+    Examples
+    --------
+    >>> F = torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    >>> Y = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    >>> round(classification_error(F, Y), 6)
+    0.333333
+    """
     return float((F.argmax(dim=1) != Y.argmax(dim=1)).double().mean())
 
 
@@ -93,16 +157,59 @@ def train(
 
     Parameters
     ----------
+    net : ShallowNet
+        The network at ``W_0``.
+    X : torch.Tensor, shape (n, d)
+        Training inputs.
+    Y : torch.Tensor, shape (n, K)
+        Training labels.
     eta : float
-        Step size (> 0).  ``step_bound`` (e.g. ``1/(nu^2 B^2 ||X||^2)``) is only used in the
-        divergence message.
+        Step size (> 0).
+    steps : int
+        Number of gradient steps (>= 0).
     record_every : int
         Record at steps 0, record_every, 2 record_every, ... and at ``steps``.
+    X_test : torch.Tensor, shape (n_test, d), optional
+        Test inputs (recorded together with ``Y_test``).
+    Y_test : torch.Tensor, shape (n_test, K), optional
+        Test labels.
+    store_residuals : bool
+        Keep the class-major residual vectors (memory ``records x nK``).
+    step_bound : float, optional
+        The theory's stable step (e.g. ``1/(nu^2 B^2 ||X||^2)``), only quoted in the
+        divergence message.
+    progress : bool
+        Show a tqdm progress bar.
+    desc : str
+        The bar's label.
+
+    Returns
+    -------
+    ShallowNet
+        The network after ``steps`` steps.
+    History
+        The recorded series.
 
     Raises
     ------
+    ValueError
+        For a non-positive ``eta``, a negative ``steps``, ``record_every < 1`` or labels of the
+        wrong shape.
     TrainingDiverged
         If the loss becomes non-finite or exceeds its initial value (relative slack 1e-9).
+
+    Examples
+    --------
+    >>> from simulate.model import init_random, lipschitz_step
+    >>> net = init_random(k=16, d=3, K=2, nu=1.0, seed=0, device="cpu")
+    >>> X = torch.eye(3, dtype=torch.float64)
+    >>> Y = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]], dtype=torch.float64)
+    >>> eta = lipschitz_step(1.0, 1.0, 1.0)
+    >>> _, hist = train(net, X, Y, eta=eta, steps=20, record_every=10, progress=False)
+    >>> hist.steps.tolist()
+    [0, 10, 20]
+    >>> bool(hist.train_loss[-1] < hist.train_loss[0])
+    True
     """
     if not (np.isfinite(eta) and eta > 0):
         raise ValueError(f"eta must be positive and finite, got {eta!r}")
@@ -185,7 +292,34 @@ def train_as_theorem(
 
     ``report`` comes from :mod:`bounds` (e.g. ``theorem_6_24`` or ``from_data``): ``eta =
     report.step_size`` (the largest the theorem allows unless set there) and ``steps =
-    report.iterations``.  Other keyword arguments go to :func:`train`.
+    report.iterations``.
+
+    Parameters
+    ----------
+    report : bounds.Report
+        A result that fixes a step size and an iteration count.
+    net : ShallowNet
+        The network at ``W_0``.
+    X : torch.Tensor, shape (n, d)
+        Training inputs.
+    Y : torch.Tensor, shape (n, K)
+        Training labels.
+    **kwargs
+        Passed to :func:`train` (not ``eta``, ``steps`` or ``step_bound``).
+
+    Returns
+    -------
+    ShallowNet
+        The trained network.
+    History
+        The recorded series.
+
+    Raises
+    ------
+    ValueError
+        If the theorem fixes no step size or iteration count.
+    TrainingDiverged
+        As :func:`train`.
     """
     if report.step_size is None or report.iterations is None:
         raise ValueError(f"Theorem {report.theorem} fixes no step size / iteration count")
