@@ -64,20 +64,7 @@ def test_6_24_matches_hand_transcription():
 
 
 def test_6_21_matches_hand_transcription():
-    p = dict(
-        alpha=0.5,
-        Gamma=3.0,
-        zeta=0.2,
-        delta=0.1,
-        k=10**12,
-        n=400,
-        nu=1.0,
-        B=1.0,
-        X_norm=15.0,
-        r0_norm=25.0,
-        r0_nuisance=5.0,
-        r0_pinv=3.0,
-    )
+    p = dict(REFERENCE["6.21"].inputs)  # the reference point, transcribed again by hand below
     rep = bounds.theorem_6_21(**p)
     G = float(rep.inputs["Gamma_effective"])
     abar = 0.5 * math.sqrt(20 * 15)
