@@ -209,6 +209,13 @@ def one_run(cfg: Config, n: int, seed: int, progress: bool) -> dict[str, Any]:
     nu_V = float(np.sqrt(cfg.k * K) * float(net0.V.abs().max()))
     r0 = to_numpy((net0.forward(X) - Y).T.reshape(-1))
     gram = to_numpy(net0.gram(X))
+    # One eigendecomposition of J0 J0^T serves 6.21, 6.22 and 2.3 at every cutoff (from_jacobian
+    # re-cuts a split); 2.3's network is J0 / nu_V: the same eigenvectors, eigenvalues / nu_V^2.
+    lam_g, U_g = np.linalg.eigh((gram + gram.T) / 2)
+    s1 = float(np.sqrt(max(lam_g.max(), 0.0)))  # any cutoff in (0, s1] will do
+    split0 = bounds.InfoNuisance.from_eigh(lam_g, U_g, cutoff=s1)
+    split23 = bounds.InfoNuisance.from_eigh(lam_g / nu_V**2, U_g, cutoff=s1 / nu_V)
+    del gram, U_g
     rep25 = None
     if "centers" in ds.meta:
         lam_M = bounds.kernels.lambda_min_centers(ds.meta["centers"])
@@ -235,14 +242,14 @@ def one_run(cfg: Config, n: int, seed: int, progress: bool) -> dict[str, Any]:
             B=B,
             X_norm=X_norm,
         )
-        rep21 = bounds.from_jacobian("6.21", gram=gram, r0=r0, **arb)
-        rep22 = bounds.from_jacobian("6.22", gram=gram, r0=r0, **arb)
+        rep21 = bounds.from_jacobian("6.21", split=split0, r0=r0, **arb)
+        rep22 = bounds.from_jacobian("6.22", split=split0, r0=r0, **arb)
         # Theorem 2.3 is stated for nu = 1: J / nu_V is that network's Jacobian, and its cutoff
         # alpha' sqrt(n) equals 6.21's abar / nu_V for alpha' = B alpha (||X|| / sqrt(n))^{1/2}.
         abar = float(rep21.cutoff)
         rep23 = bounds.from_jacobian(
             "2.3",
-            gram=gram / nu_V**2,
+            split=split23,
             r0=r0,
             alpha=abar / (nu_V * np.sqrt(n)),
             Gamma=cfg.Gamma,
