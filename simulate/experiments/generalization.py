@@ -656,14 +656,14 @@ def plot(res: dict[str, Any], out: Path) -> list[str]:
         ax.set_xlabel(r"training samples $n$")
         ax.set_ylabel(r"$\mathrm{Err}_{\mathcal{D}}(W_T)$")
         ax.set_title("lines: bounds (c = 1); x dotted: c x bound, c fitted", fontsize=7)
-        ax.legend(fontsize=5, ncol=2)
+        plots.legend(ax, fontsize=5)
         axc.axhline(1.0, color="0.5", lw=0.8)
         cal_n = c0["calibrated_on"] if c0 else []
         if cal_n:
             axc.axvspan(min(cal_n) * 0.95, max(cal_n) * 1.05, color="0.9")
         axc.set_xlabel(r"training samples $n$ (shaded: fit)")
         axc.set_ylabel("calibration error: predicted / measured")
-        axc.legend(fontsize=6)
+        plots.legend(axc, fontsize=6)
         _caption(fig, res, ns, fkey)
         names += plots.save(fig, out, f"generalization_{cutoff_label(frac)}")
         names += _plot_terms(res, sel, ns, fkey, out)
@@ -682,7 +682,7 @@ def _plot_terms(
             ax.loglog(ns, np.maximum(v, 1e-12), label=t, **plots.style(i))
         ax.set_title(f"Thm {thm}", fontsize=8)
         ax.set_xlabel(r"$n$")
-        ax.legend(fontsize=5)
+        plots.legend(ax, fontsize=5, loc="upper center", bbox_to_anchor=(0.5, -0.22))
     ax = axes[-1]
     for i, thm in enumerate(t for t in thms if sel[0]["predicted"][t]["train_loss"] is not None):
         v = [np.mean([r["predicted"][thm]["train_loss"] for r in sel if r["n"] == n]) for n in ns]
@@ -695,7 +695,7 @@ def _plot_terms(
         ax.loglog(ns, np.maximum(obs, 1e-12), **{**st, "linestyle": "none", "marker": "x"})
     ax.set_title(r"training loss $\frac{1}{2}\|f(W_T)-y\|^2$ (x: measured)", fontsize=7)
     ax.set_xlabel(r"$n$")
-    ax.legend(fontsize=5)
+    plots.legend(ax, fontsize=5, loc="upper center", bbox_to_anchor=(0.5, -0.22))
     _caption(fig, res, ns, fkey)
     return plots.save(fig, out, f"generalization_terms_{cutoff_label(float(fkey))}")
 
