@@ -474,6 +474,7 @@ def from_data(
     degree: int = ...,
     centers: ArrayLike | None = ...,
     kernel_eigh: tuple[ArrayLike, ArrayLike] | None = ...,
+    split: InfoNuisance | None = ...,
     return_quantities: Literal[False] = ...,
     **scalars: Any,
 ) -> Report: ...
@@ -487,6 +488,7 @@ def from_data(
     degree: int = ...,
     centers: ArrayLike | None = ...,
     kernel_eigh: tuple[ArrayLike, ArrayLike] | None = ...,
+    split: InfoNuisance | None = ...,
     return_quantities: Literal[True],
     **scalars: Any,
 ) -> tuple[Report, DataQuantities | None]: ...
@@ -499,6 +501,7 @@ def from_data(
     degree: int = DEFAULT_DEGREE,
     centers: ArrayLike | None = None,
     kernel_eigh: tuple[ArrayLike, ArrayLike] | None = None,
+    split: InfoNuisance | None = None,
     return_quantities: bool = False,
     **scalars: Any,
 ) -> Report | tuple[Report, DataQuantities | None]:
@@ -525,6 +528,12 @@ def from_data(
     kernel_eigh : (ndarray (n,), ndarray (n, n)), optional
         ``numpy.linalg.eigh(bounds.kernels.ntk(X, activation, degree))`` when already computed
         (e.g. to evaluate several theorems on one dataset); otherwise computed here.
+    split : InfoNuisance, optional
+        Instead of ``kernel_eigh``: a split of ``Sigma(X)^{1/2}`` (``kron = K``, order ``nK``) at
+        any cutoff, whose eigenpairs are re-cut at the theorem's (:meth:`InfoNuisance.with_cutoff`).
+        It may hold the top eigenpairs only (e.g. from a matrix-free solver at large ``n``): the
+        projections are then those of the top ones and ``distance`` an upper bound
+        (:attr:`InfoNuisance.tail_bound`).
     **scalars
         The theorem's user scalars (``alpha``, ``Gamma``, ``zeta``, ``delta``, ``k``, ...).
         ``alpha`` may be an array: the kernel is decomposed once and split at each value's
@@ -575,7 +584,19 @@ def from_data(
     if A.shape[0] != n:
         raise ValueError(f"X and y must have the same number of rows: {A.shape[0]} vs {n}")
     X_norm = spectral_norm(A)
-    if kernel_eigh is None:
+    if split is not None:
+        if kernel_eigh is not None:
+            raise ValueError("pass at most one of kernel_eigh and split")
+        if not isinstance(split, InfoNuisance):
+            raise TypeError(f"split must be an InfoNuisance, got {type(split).__name__}")
+        if split.kron != K or split.dim != n * K:
+            raise ValueError(
+                f"split must be a split of Sigma(X)^(1/2) on n K = {n * K} vectors with kron = "
+                f"K = {K}; got dim {split.dim}, kron {split.kron}"
+            )
+    if split is not None:
+        lam, U = split.eigenvalues, split.eigenvectors
+    elif kernel_eigh is None:
         lam, U = np.linalg.eigh(ntk(A, act, degree))
     else:
         if not isinstance(kernel_eigh, tuple | list) or len(kernel_eigh) != 2:
@@ -592,7 +613,13 @@ def from_data(
     if np.ndim(scalars.get("alpha", 0.0)) > 0:
         return _alpha_grid(
             lambda **kw: from_data(
-                key, A, Y, activation=act, degree=degree, kernel_eigh=(lam, U), **kw
+                key,
+                A,
+                Y,
+                activation=act,
+                degree=degree,
+                **({"split": split} if split is not None else {"kernel_eigh": (lam, U)}),
+                **kw,
             ),
             key,
             scalars,
@@ -607,12 +634,15 @@ def from_data(
     lam_1 = float(np.sqrt(max(float(np.max(lam)), 0.0)))
     if lam_1 > 0:
         _check_cutoff(cutoff, lam_1, d, cut_expr, cut_vals)
-    try:
-        split = InfoNuisance.from_eigh(lam, U, cutoff, kron=K)
-    except ValueError as exc:
-        if kernel_eigh is None:
-            raise
-        raise ValueError(f"kernel_eigh: {exc}") from None
+    if split is not None:
+        split = split.with_cutoff(cutoff)
+    else:
+        try:
+            split = InfoNuisance.from_eigh(lam, U, cutoff, kron=K)
+        except ValueError as exc:
+            if kernel_eigh is None:
+                raise
+            raise ValueError(f"kernel_eigh: {exc}") from None
     if "lambda_1" in d.defaults:
         scalars.setdefault("lambda_1", split.lambda_1)
     G = _checked_gamma(key, **scalars, **base, X_norm=X_norm, y_info=float(split.info_norm(y_cm)))

@@ -63,7 +63,6 @@ from numpy.typing import ArrayLike, NDArray
 
 import bounds
 from bounds import formulas as F
-from bounds.data_quantities import class_major, effective_gamma
 from bounds.kernels import DEFAULT_DEGREE, dual_expectation, dual_interpolant, get_activation
 from bounds.report import Report
 from bounds.spectral import InfoNuisance
@@ -689,14 +688,13 @@ def full_kernel_split(lam: Array, U: Array, cutoff_fraction: float, K: int) -> I
 
 
 def report_from_split(
-    key: str, split: InfoNuisance, Y: ArrayLike, X_norm: float, **scalars: Any
+    key: str, split: InfoNuisance, X: ArrayLike, Y: ArrayLike, **scalars: Any
 ) -> tuple[Report, dict[str, float]]:
     """Theorem 6.23, 6.24 or 6.25 from a kernel split of ``Sigma(X)^{1/2}`` (full or top-r).
 
-    What :func:`bounds.from_data` does after its eigendecomposition: ``alpha`` from the split's
-    cutoff ``alpha_0 = alpha B sqrt(sqrt(n) K ||X||)`` (docs/theory.md#r26-cutoff-random), ``lambda_1`` of the split,
-    ``||Pi_I y||``, ``||Pi_N y||``, ``||J_I^+ y||`` and ``D_{alpha_0, Gamma_eff}(y)`` (Definition
-    6.1 at the Gamma of the whole-step count).  For a partial split ``D`` is an upper bound.
+    :func:`bounds.from_data` on the split's eigenpairs, at the ``alpha`` whose cutoff
+    ``alpha_0 = alpha B sqrt(sqrt(n) K ||X||)`` (docs/theory.md#r26-cutoff-random) is the
+    split's.  For a partial split ``D`` is an upper bound.
 
     Parameters
     ----------
@@ -705,10 +703,10 @@ def report_from_split(
     split : bounds.InfoNuisance
         A split of ``Sigma(X)^{1/2}`` with ``kron = K`` (:func:`full_kernel_split`,
         :func:`top_kernel_split`).
+    X : array_like, shape (n, d)
+        Unit-norm inputs.
     Y : array_like, shape (n, K)
         One-hot labels.
-    X_norm : float
-        ``||X||`` (spectral norm of the inputs).
     **scalars
         The theorem's other inputs (``Gamma``, ``zeta``, ``delta``, ``k``, ``B`` (default 1),
         ...); not ``alpha``, which the split fixes.
@@ -718,7 +716,7 @@ def report_from_split(
     bounds.Report
         The theorem's report.
     dict
-        Its inputs (for :func:`bounds.symbolic.solve_for`).
+        Its required inputs and ``lambda_1`` (for :func:`bounds.symbolic.solve_for`).
 
     Raises
     ------
@@ -731,36 +729,19 @@ def report_from_split(
     >>> from simulate.data import gaussian_mixture
     >>> data = gaussian_mixture(60, 5, K=2, C=1, d=5, sigma=0.3, seed=0)
     >>> split = full_kernel_split(*np.linalg.eigh(ntk_blocks(data.X_train)), 0.5, 2)
-    >>> X_norm = float(np.linalg.norm(data.X_train, 2))
     >>> rep, inputs = report_from_split(
-    ...     "6.24", split, data.y_train, X_norm, Gamma=3.0, zeta=0.01, delta=0.1, k=10**6
+    ...     "6.24", split, data.X_train, data.y_train, Gamma=3.0, zeta=0.01, delta=0.1, k=10**6
     ... )
     >>> rep.theorem, inputs["n"], inputs["K"]
     ('6.24', 60, 2)
     """
-    Ym = np.asarray(Y, dtype=np.float64)
-    n, K = Ym.shape
-    if split.kron != K or split.dim != n * K:
-        raise ValueError(f"split must act on n K = {n * K} (kron = K = {K}) vectors")
-    y = class_major(Ym)
-    B = float(scalars.pop("B", 1.0))
     if "alpha" in scalars:
         raise ValueError("alpha is set by the split's cutoff; do not pass it")
+    n, K = np.shape(Y)
+    B = float(scalars.pop("B", 1.0))
+    X_norm = bounds.spectral_norm(X)
     alpha = split.cutoff / (B * np.sqrt(np.sqrt(n) * K * X_norm))
-    base: dict[str, Any] = dict(
-        n=n, K=K, B=B, X_norm=X_norm, alpha=alpha, lambda_1=split.lambda_1, **scalars
-    )
-    info = float(split.info_norm(y))
-    G = effective_gamma(key, **base, y_info=info)
-    d = F.get(key)
-    quantities = {
-        "y_info": info,
-        "y_nuisance": float(split.nuisance_norm(y)),
-        "y_pinv": float(split.pinv_norm(y)),
-        "distance": float(split.early_stopping_distance(y, G)),
-    }
-    inputs = {
-        **base,
-        **{k: v for k, v in quantities.items() if k in (*d.inputs, *d.defaults)},
-    }
-    return bounds.evaluate(key, **inputs), inputs
+    rep = bounds.from_data(key, X, Y, split=split, alpha=alpha, B=B, **scalars)
+    names = (*F.get(key).inputs, "lambda_1")
+    inputs = {name: float(rep.inputs[name]) for name in names if name in rep.inputs}
+    return rep, {**inputs, "n": n, "K": K}

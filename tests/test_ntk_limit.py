@@ -169,11 +169,8 @@ def test_report_from_split_equals_from_data():
     S = ntk(X)
     lam, U = np.linalg.eigh(S)
     split = full_kernel_split(lam, U, 0.5, 2)
-    X_norm = bounds.spectral_norm(X)
     for key in ("6.24", "6.25"):
-        rep, inputs = report_from_split(
-            key, split, Y, X_norm, Gamma=3.0, zeta=0.01, delta=0.1, k=10**6
-        )
+        rep, inputs = report_from_split(key, split, X, Y, Gamma=3.0, zeta=0.01, delta=0.1, k=10**6)
         ref = bounds.from_data(
             key,
             X,
@@ -187,6 +184,12 @@ def test_report_from_split_equals_from_data():
         )
         assert float(rep.error) == pytest.approx(float(ref.error), rel=1e-12)
         assert rep.failing == ref.failing and int(rep.iterations) == int(ref.iterations)
+    with pytest.raises(ValueError, match="kron = K = 2"):
+        bounds.from_data("6.24", X, Y, split=full_kernel_split(lam, U, 0.5, 3), alpha=0.01,
+                         Gamma=3.0, zeta=0.01, delta=0.1, k=10**6)  # fmt: skip
+    with pytest.raises(ValueError, match="at most one of kernel_eigh and split"):
+        bounds.from_data("6.24", X, Y, split=split, kernel_eigh=(lam, U), alpha=0.01,
+                         Gamma=3.0, zeta=0.01, delta=0.1, k=10**6)  # fmt: skip
     # Top eigenpairs only: the same projections, and D an upper bound (the tail is bounded).
     top = top_kernel_split(S, 0.5, 2, r=8)
     assert top.rank == split.rank

@@ -196,7 +196,7 @@ def one_n(cfg: Config, ds: Dataset, n: int, progress: bool) -> list[dict[str, An
         else:
             split = top_kernel_split(S, frac, K, r=cfg.top_r, seed=cfg.seed)
         common = dict(Gamma=cfg.Gamma, zeta=cfg.zeta, delta=cfg.delta, k=cfg.k_report, B=B)
-        reps = {key: report_from_split(key, split, Y, X_norm, **common) for key in THEOREMS}
+        reps = {key: report_from_split(key, split, X, Y, **common) for key in THEOREMS}
         rep0 = reps[THEOREMS[0]][0]
         T = int(rep0.iterations)
         eta_inf = float(rep0.step_size) * nu**2 / K  # eta nu^2 / K = 1 / (K B^2 ||X||^2)
@@ -263,15 +263,14 @@ def width_sweep(cfg: Config, ds: Dataset, progress: bool) -> dict[str, Any]:
     """Finite nets at ``sweep_widths`` against the limit on the first ``sweep_n`` points."""
     n, K, B = cfg.sweep_n, cfg.K, 1.0
     X, Y, Xt, Yt = ds.X_train[:n], ds.y_train[:n], ds.X_test, ds.y_test
-    X_norm = bounds.spectral_norm(X)
     lam, U = eigh_inplace(ntk_blocks(X))
     cross = ntk_blocks(X, Xt)
     split = full_kernel_split(lam, U, cfg.sweep_cutoff_fraction, K)
     rep, _ = report_from_split(
         "6.24",
         split,
+        X,
         Y,
-        X_norm,
         Gamma=cfg.Gamma,
         zeta=cfg.sweep_zeta,
         delta=cfg.delta,
