@@ -2,8 +2,8 @@
 
 * :func:`gram_eigh` - every eigenpair of the class-major Gram (``eigh``, float64).
 * :func:`top_eigenpairs` - the top ``r`` eigenpairs without forming ``J`` or ``J J^T``, by a
-  block Krylov method (block Lanczos with full reorthogonalisation and Rayleigh–Ritz restarts)
-  on the closed-form operator ``u -> J (J^T u)``.
+  block Krylov method (block Lanczos with thick restarts; partial reorthogonalisation in the
+  fast phase, full in the certifying one) on the closed-form operator ``u -> J (J^T u)``.
 * :func:`slq_density` - stochastic Lanczos quadrature for the spectral density (App. C.5:
   10 probes, 80 steps, Gaussian smoothing).
 * :func:`jacobian_split` - the information/nuisance split of ``J(W)`` as a :class:`bounds.InfoNuisance`.
@@ -270,9 +270,9 @@ def top_eigenpairs(
 ) -> TopEigen:
     """Top ``r`` eigenpairs of a symmetric PSD operator by block Lanczos with thick restarts.
 
-    A block Krylov basis (blocks of ``block`` vectors, full reorthogonalisation, float64) grows
-    to ``max_basis`` vectors (default ``max(6 r, 200)``).  With ``W = Q' R`` the part of the last
-    block's images outside the basis, the residual of a Ritz pair ``(theta, B^T s)`` is
+    A block Krylov basis (blocks of ``block`` vectors, float64; full reorthogonalisation except
+    in the fast phase, below) grows to ``max_basis`` vectors (default ``max(6 r, 200)``).  With
+    ``W = Q' R`` the part of the last block's images outside the basis, the residual of a Ritz pair ``(theta, B^T s)`` is
     ``||R s_last||`` (``s_last``: the coefficients on the last block), known after every block
     without a product over ``dim`` and without cancellation.  The run stops when
     ``||A u_i - lambda_i u_i|| <= tol * lambda_1`` for the top ``r``, confirmed with explicit
@@ -280,7 +280,10 @@ def top_eigenpairs(
     new products) and continues with the next Krylov block, which holds all their residuals.
 
     With ``fast_apply`` (an approximation of ``apply``, e.g. :func:`gram_operator` with
-    ``dtype=torch.float32``) the Krylov phase runs on it to ``tol / 2``.  The top ``r + block``
+    ``dtype=torch.float32``) the Krylov phase runs on it to ``tol / 2``; with single vectors it
+    reorthogonalises only when Simon's estimates of the lost orthogonality call for it
+    (:func:`_lanczos_pro`; one product with ``apply`` measures the fast operator's error they
+    start from).  The top ``r + block``
     Ritz vectors then become the first block of a second run with ``apply``: one product each
     and a Rayleigh–Ritz step, which is usually all; if a fast operator too inexact for ``tol``
     leaves residuals above ``tol * lambda_1`` the block Krylov iteration with ``apply``
@@ -356,20 +359,13 @@ def top_eigenpairs(
     kry = _Krylov.empty(mb, dim, dtype, dev)
     restarts = 0
     if fast_apply is not None:
-        n_fast, _, Y, _, _ = _lanczos(
-            counted(fast_apply, "fast"),
-            kry,
-            Q,
-            min(r + b, dim),
-            r,
-            tol / 2,
-            mb,
-            keep,
-            max_restarts,
-            gen,
-            clock,
-            confirm=False,
-        )
+        fast_args = (kry, Q, min(r + b, dim), r, tol / 2, mb, keep, max_restarts, gen, clock)
+        if b == 1:
+            n_fast, _, Y, _, _ = _lanczos_pro(
+                counted(fast_apply, "fast"), *fast_args, exact_rows=counted(apply, "exact")
+            )
+        else:
+            n_fast, _, Y, _, _ = _lanczos(counted(fast_apply, "fast"), *fast_args, confirm=False)
         restarts += n_fast
         Q = torch.linalg.qr(Y.T)[0].T  # top r + b Ritz vectors: the first block of the exact run
         kry.reset()
@@ -452,6 +448,179 @@ def _lanczos(
             with clock.part("rayleigh_ritz"):
                 kry.restart(S[:, : min(keep, kry.m)])
         Q = Qn
+
+
+#: Partial reorthogonalisation (:func:`_lanczos_pro`) keeps the estimated ``|q_i^T q_j|`` of the
+#: fast phase's basis below ``PRO_OMEGA_FACTOR * sqrt(tol)``.  The Ritz values of such a
+#: semi-orthogonal basis differ from those of an orthonormal one by ``~ omega^2 lambda_1``
+#: (Simon 1984, Math. Comp. 42, Thm. 4): ``1e-2 tol lambda_1`` here, far below the ``tol / 2``
+#: the fast phase runs to.
+PRO_OMEGA_FACTOR = 0.1
+
+
+def _operator_error(
+    fast_rows: Callable[[torch.Tensor], torch.Tensor],
+    exact_rows: Callable[[torch.Tensor], torch.Tensor] | None,
+    q: torch.Tensor,
+    Aq: torch.Tensor,
+) -> float:
+    """``||A~ q - A q|| / ||A q||``: the fast operator's relative error on one vector (rows).
+
+    An inexact operator adds an error of about this size to every step of the Lanczos
+    recurrence; the orthogonality estimates of :func:`_lanczos_pro` grow from it.  Without the
+    exact operator it is taken as float64 round-off.
+    """
+    eps64 = float(torch.finfo(torch.float64).eps)
+    if exact_rows is None:
+        return eps64
+    exact = exact_rows(q)
+    err = torch.linalg.vector_norm(Aq - exact) / torch.linalg.vector_norm(exact).clamp_min(1e-300)
+    return max(float(err), eps64)
+
+
+def _omega_next(
+    alpha: list[float], beta: list[float], om_cur: np.ndarray, om_prev: np.ndarray, noise: float
+) -> np.ndarray:
+    """Simon's recurrence for ``omega_{j+1,k} ~ q_{j+1}^T q_k``, ``k = 0..j+1``.
+
+    ``alpha[0..j]``, ``beta[0..j+1]`` (``beta[i]`` couples ``q_{i-1}`` and ``q_i``, ``beta[0] =
+    0``), ``om_cur = omega_{j,0..j}``, ``om_prev = omega_{j-1,0..j-1}``; ``noise`` is the local
+    error (relative to ``beta_{j+1}``'s scale: ``eps ||A||``), added with the sign that makes the
+    estimate grow, as in PROPACK.  For ``k < j``:
+    ``beta_{j+1} w_{j+1,k} = beta_{k+1} w_{j,k+1} + (alpha_k - alpha_j) w_{j,k} + beta_k w_{j,k-1}
+    - beta_j w_{j-1,k}``; ``w_{j+1,j}`` is the local error and ``w_{j+1,j+1} = 1``.
+    """
+    j = len(alpha) - 1
+    a, b = np.asarray(alpha), np.asarray(beta)
+    out = np.empty(j + 2)
+    if j > 0:
+        ks = np.arange(j)
+        val = b[ks + 1] * om_cur[ks + 1] + (a[ks] - a[j]) * om_cur[ks] - b[j] * om_prev[ks]
+        val[1:] += b[ks[1:]] * om_cur[ks[1:] - 1]
+        out[:j] = (val + np.where(val >= 0, noise, -noise)) / b[j + 1]
+    out[j] = noise / b[j + 1]
+    out[j + 1] = 1.0
+    return out
+
+
+def _lanczos_pro(
+    apply_rows: Callable[[torch.Tensor], torch.Tensor],
+    kry: _Krylov,
+    q: torch.Tensor,
+    n_out: int,
+    r: int,
+    tol: float,
+    mb: int,
+    keep: int,
+    max_restarts: int,
+    gen: torch.Generator,
+    clock: _Clock,
+    exact_rows: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> tuple[int, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Single-vector Lanczos with partial reorthogonalisation, for the fast (inexact) phase.
+
+    The three-term recurrence ``beta_{j+1} q_{j+1} = A q_j - alpha_j q_j - beta_j q_{j-1}``,
+    with the tridiagonal ``T`` as Rayleigh quotient.  The loss of orthogonality is estimated by
+    Simon's recurrence (:func:`_omega_next`; Simon 1984, and PROPACK's ``update_omega``), seeded
+    with the operator's measured local error (:func:`_operator_error`).  Only when an estimate
+    exceeds ``PRO_OMEGA_FACTOR sqrt(tol)`` is the new vector, and the one after it,
+    orthogonalised against the whole basis (one or two memory-bound passes each); every other
+    step touches two vectors, where :func:`_lanczos`'s full reorthogonalisation makes four
+    passes over the basis per vector.
+
+    The Ritz vectors are combinations of the computed vectors and images, as in
+    :func:`_lanczos`, and nearly (not exactly) orthonormal: the caller orthonormalises them for
+    the certifying phase.  A full basis thick-restarts: the kept Ritz vectors are orthonormalised
+    (their images transformed alike) and :func:`_lanczos` continues with full
+    reorthogonalisation.  Returns as :func:`_lanczos` with ``confirm=False``: residual estimates
+    ``beta_{j+1} |s_last|``.
+    """
+    dim = kry.B.shape[1]
+    thresh = PRO_OMEGA_FACTOR * float(np.sqrt(tol))
+    alpha: list[float] = []
+    beta: list[float] = [0.0]
+    om_prev, om_cur = np.zeros(0), np.ones(1)
+    eps_loc = 0.0
+    force = False  # the step after a reorthogonalisation repeats it (Simon)
+    while True:
+        j = kry.m
+        Aq = apply_rows(q)
+        if j == 0:
+            eps_loc = _operator_error(apply_rows, exact_rows, q, Aq)
+        with clock.part("orthogonalisation"):
+            a = float((Aq * q).sum())
+            w = Aq - a * q
+            if j > 0:
+                w = w - beta[j] * kry.B[j - 1 : j]
+            kry.B[j : j + 1], kry.AB[j : j + 1] = q, Aq
+            kry.H[j, j] = a
+            if j > 0:
+                kry.H[j, j - 1] = kry.H[j - 1, j] = beta[j]
+            kry.m = m = j + 1
+            alpha.append(a)
+            bn = float(torch.linalg.vector_norm(w))
+        with clock.part("rayleigh_ritz"):
+            theta, S = kry.eig()
+        scale = float(theta[0].abs())
+        om = (
+            _omega_next(alpha, [*beta, bn], om_cur, om_prev, eps_loc * max(scale, abs(a)))
+            if bn > ORTH_RTOL * scale
+            else np.full(m + 1, np.inf)
+        )
+        if force or float(np.abs(om[:m]).max()) > thresh:
+            with clock.part("orthogonalisation"):
+                Bm = kry.B[:m]
+                for _ in range(2):  # a second pass only when the first removed most of w
+                    before = bn
+                    w = w - (w @ Bm.T) @ Bm
+                    bn = float(torch.linalg.vector_norm(w))
+                    if bn > before / 2:
+                        break
+            om = np.append(np.full(m, eps_loc), 1.0)
+            force = not force
+        if m >= r:
+            est = bn * S[m - 1, :r].abs()
+            if m >= dim or bool((est <= tol * scale).all()):
+                with clock.part("rayleigh_ritz"):
+                    Y, AY = kry.vectors(S[:, :n_out])
+                return 0, theta[:n_out], Y, AY, est
+        if bn <= ORTH_RTOL * scale:  # an invariant subspace: continue with a fresh direction
+            fresh = torch.randn(1, dim, generator=gen, dtype=kry.B.dtype).to(kry.B.device)
+            with clock.part("orthogonalisation"):
+                q, _ = kry.orth(fresh)
+            bn, force = 0.0, False  # no coupling: T is block diagonal
+            om = np.append(np.full(m, eps_loc), 1.0)
+        else:
+            q = w / bn
+        beta.append(bn)
+        om_prev, om_cur = om_cur, om
+        if m + 1 > mb:
+            with clock.part("rayleigh_ritz"):
+                Y, AY = kry.vectors(S[:, : min(keep, m)])
+                Qy, Ry = torch.linalg.qr(Y.T)  # Y = Ry^T Qy^T: orthonormalise, images alike
+                AYo = torch.linalg.solve_triangular(Ry.T, AY, upper=False)
+                kry.reset()
+                kk = Y.shape[0]
+                kry.B[:kk], kry.AB[:kk] = Qy.T, AYo
+                kry.H[:kk, :kk] = AYo @ Qy
+                kry.m = kk
+            with clock.part("orthogonalisation"):
+                q, _ = kry.orth(q)
+            n_restarts, *rest = _lanczos(
+                apply_rows,
+                kry,
+                q,
+                n_out,
+                r,
+                tol,
+                mb,
+                keep,
+                max_restarts - 1,
+                gen,
+                clock,
+                confirm=False,
+            )
+            return (n_restarts + 1, *rest)  # type: ignore[return-value]
 
 
 def jacobian_split(
