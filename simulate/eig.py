@@ -280,10 +280,10 @@ def top_eigenpairs(
     new products) and continues with the next Krylov block, which holds all their residuals.
 
     With ``fast_apply`` (an approximation of ``apply``, e.g. :func:`gram_operator` with
-    ``dtype=torch.float32``) the Krylov phase runs on it to ``tol / 2``; with single vectors it
-    reorthogonalises only when Simon's estimates of the lost orthogonality call for it
-    (:func:`_lanczos_pro`; one product with ``apply`` measures the fast operator's error they
-    start from).  The top ``r + block``
+    ``dtype=torch.float32``) the Krylov phase runs on it to ``tol / 2``.  With single vectors
+    it reorthogonalises only when Simon's estimates of the lost orthogonality call for it, and
+    stops at ``tol`` less ``FAST_MARGIN`` times the fast operator's error, when that is closer
+    to ``tol`` (:func:`_lanczos_pro`; one product with ``apply`` measures the error).  The top ``r + block``
     Ritz vectors then become the first block of a second run with ``apply``: one product each
     and a Rayleigh–Ritz step, which is usually all; if a fast operator too inexact for ``tol``
     leaves residuals above ``tol * lambda_1`` the block Krylov iteration with ``apply``
@@ -359,13 +359,21 @@ def top_eigenpairs(
     kry = _Krylov.empty(mb, dim, dtype, dev)
     restarts = 0
     if fast_apply is not None:
-        fast_args = (kry, Q, min(r + b, dim), r, tol / 2, mb, keep, max_restarts, gen, clock)
-        if b == 1:
-            n_fast, _, Y, _, _ = _lanczos_pro(
-                counted(fast_apply, "fast"), *fast_args, exact_rows=counted(apply, "exact")
-            )
-        else:
-            n_fast, _, Y, _, _ = _lanczos(counted(fast_apply, "fast"), *fast_args, confirm=False)
+        solver = _lanczos_pro if b == 1 else _lanczos_fast
+        n_fast, _, Y, _, _ = solver(
+            counted(fast_apply, "fast"),
+            kry,
+            Q,
+            min(r + b, dim),
+            r,
+            tol,
+            mb,
+            keep,
+            max_restarts,
+            gen,
+            clock,
+            exact_rows=counted(apply, "exact"),
+        )
         restarts += n_fast
         Q = torch.linalg.qr(Y.T)[0].T  # top r + b Ritz vectors: the first block of the exact run
         kry.reset()
@@ -456,26 +464,30 @@ def _lanczos(
 #: (Simon 1984, Math. Comp. 42, Thm. 4): ``1e-2 tol lambda_1`` here, far below the ``tol / 2``
 #: the fast phase runs to.
 PRO_OMEGA_FACTOR = 0.1
+#: The fast phase stops when its residual estimates are below ``tol lambda_1`` less this
+#: multiple of the fast operator's absolute error on a unit vector (but at ``tol / 2`` at the
+#: latest): the certifying float64 residual is the estimate plus about one such error.  A
+#: certificate that still misses ``tol`` only costs more float64 products, never a wrong result.
+FAST_MARGIN = 3.0
 
 
 def _operator_error(
-    fast_rows: Callable[[torch.Tensor], torch.Tensor],
-    exact_rows: Callable[[torch.Tensor], torch.Tensor] | None,
-    q: torch.Tensor,
-    Aq: torch.Tensor,
-) -> float:
-    """``||A~ q - A q|| / ||A q||``: the fast operator's relative error on one vector (rows).
+    exact_rows: Callable[[torch.Tensor], torch.Tensor] | None, q: torch.Tensor, Aq: torch.Tensor
+) -> tuple[float, float]:
+    """The fast operator's error on one unit row ``q`` (``Aq`` its fast image).
 
-    An inexact operator adds an error of about this size to every step of the Lanczos
-    recurrence; the orthogonality estimates of :func:`_lanczos_pro` grow from it.  Without the
-    exact operator it is taken as float64 round-off.
+    Returns ``||A~ q - A q|| / ||A q||`` and ``||A~ q - A q||``.  An inexact operator adds an
+    error of about this size to every step of the Lanczos recurrence: the orthogonality
+    estimates of :func:`_lanczos_pro` grow from the first, its stopping margin is the second.
+    Without the exact operator both are float64 round-off.
     """
     eps64 = float(torch.finfo(torch.float64).eps)
     if exact_rows is None:
-        return eps64
+        return eps64, eps64 * float(torch.linalg.vector_norm(Aq))
     exact = exact_rows(q)
-    err = torch.linalg.vector_norm(Aq - exact) / torch.linalg.vector_norm(exact).clamp_min(1e-300)
-    return max(float(err), eps64)
+    err = float(torch.linalg.vector_norm(Aq - exact))
+    rel = err / max(float(torch.linalg.vector_norm(exact)), 1e-300)
+    return max(rel, eps64), err
 
 
 def _omega_next(
@@ -503,6 +515,28 @@ def _omega_next(
     return out
 
 
+def _lanczos_fast(
+    apply_rows: Callable[[torch.Tensor], torch.Tensor],
+    kry: _Krylov,
+    q: torch.Tensor,
+    n_out: int,
+    r: int,
+    tol: float,
+    mb: int,
+    keep: int,
+    max_restarts: int,
+    gen: torch.Generator,
+    clock: _Clock,
+    exact_rows: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> tuple[int, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The fast phase for blocks: :func:`_lanczos` to ``tol / 2``, without confirmation
+    (``exact_rows`` is not needed; the signature is :func:`_lanczos_pro`'s)."""
+    del exact_rows
+    return _lanczos(
+        apply_rows, kry, q, n_out, r, tol / 2, mb, keep, max_restarts, gen, clock, confirm=False
+    )
+
+
 def _lanczos_pro(
     apply_rows: Callable[[torch.Tensor], torch.Tensor],
     kry: _Krylov,
@@ -523,7 +557,7 @@ def _lanczos_pro(
     with the tridiagonal ``T`` as Rayleigh quotient.  The loss of orthogonality is estimated by
     Simon's recurrence (:func:`_omega_next`; Simon 1984, and PROPACK's ``update_omega``), seeded
     with the operator's measured local error (:func:`_operator_error`).  Only when an estimate
-    exceeds ``PRO_OMEGA_FACTOR sqrt(tol)`` is the new vector, and the one after it,
+    exceeds ``PRO_OMEGA_FACTOR sqrt(tol / 2)`` is the new vector, and the one after it,
     orthogonalised against the whole basis (one or two memory-bound passes each); every other
     step touches two vectors, where :func:`_lanczos`'s full reorthogonalisation makes four
     passes over the basis per vector.
@@ -532,21 +566,23 @@ def _lanczos_pro(
     :func:`_lanczos`, and nearly (not exactly) orthonormal: the caller orthonormalises them for
     the certifying phase.  A full basis thick-restarts: the kept Ritz vectors are orthonormalised
     (their images transformed alike) and :func:`_lanczos` continues with full
-    reorthogonalisation.  Returns as :func:`_lanczos` with ``confirm=False``: residual estimates
-    ``beta_{j+1} |s_last|``.
+    reorthogonalisation.  ``tol`` is the certifying phase's: the run stops when every residual
+    estimate ``beta_{j+1} |s_last|`` is below ``tol theta_1`` less :data:`FAST_MARGIN` times the
+    operator's absolute error (``tol theta_1 / 2`` at the latest, as :func:`_lanczos` after a
+    restart).  Returns as :func:`_lanczos` with ``confirm=False``.
     """
     dim = kry.B.shape[1]
-    thresh = PRO_OMEGA_FACTOR * float(np.sqrt(tol))
+    thresh = PRO_OMEGA_FACTOR * float(np.sqrt(tol / 2))
     alpha: list[float] = []
     beta: list[float] = [0.0]
     om_prev, om_cur = np.zeros(0), np.ones(1)
-    eps_loc = 0.0
+    eps_loc = err_abs = 0.0
     force = False  # the step after a reorthogonalisation repeats it (Simon)
     while True:
         j = kry.m
         Aq = apply_rows(q)
         if j == 0:
-            eps_loc = _operator_error(apply_rows, exact_rows, q, Aq)
+            eps_loc, err_abs = _operator_error(exact_rows, q, Aq)
         with clock.part("orthogonalisation"):
             a = float((Aq * q).sum())
             w = Aq - a * q
@@ -580,7 +616,8 @@ def _lanczos_pro(
             force = not force
         if m >= r:
             est = bn * S[m - 1, :r].abs()
-            if m >= dim or bool((est <= tol * scale).all()):
+            stop = max(tol * scale / 2, tol * scale - FAST_MARGIN * err_abs)
+            if m >= dim or bool((est <= stop).all()):
                 with clock.part("rayleigh_ritz"):
                     Y, AY = kry.vectors(S[:, :n_out])
                 return 0, theta[:n_out], Y, AY, est
@@ -612,7 +649,7 @@ def _lanczos_pro(
                 q,
                 n_out,
                 r,
-                tol,
+                tol / 2,
                 mb,
                 keep,
                 max_restarts - 1,

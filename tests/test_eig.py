@@ -230,3 +230,17 @@ def test_partial_reorthogonalisation_matches_eigh_through_a_thick_restart():
     assert np.all(top.residuals <= 1e-8 * lam[0])
     U = top.eigenvectors
     assert np.abs(U.T @ U - np.eye(r)).max() < 1e-12
+
+
+def test_partial_reorthogonalisation_falls_back_when_the_fast_operator_is_too_inexact():
+    # Products 1e-4 off: the fast phase stops at tol / 2, its Ritz vectors fail the float64
+    # certificate, and the exact block iteration continues until the residuals are true ones.
+    dim, r, tol = 200, 5, 1e-9
+    lam = np.concatenate([np.linspace(3.0, 2.0, 10), np.linspace(1.5, 0.0, dim - 10)])
+    exact, fast = _noisy_operator(lam, 1e-4, 5)
+    top = top_eigenpairs(exact, dim, r, tol=tol, fast_apply=fast)
+    np.testing.assert_allclose(top.eigenvalues, lam[:r], rtol=1e-8)
+    assert np.all(top.residuals <= tol * lam[0])
+    assert (
+        top.matvecs > r + 2
+    )  # the certificate alone (r + 1 products and one error) was not enough
