@@ -35,11 +35,12 @@ network's forward pass, GD step (``W`` updated in place), Gram and Jacobian dist
 accumulate over chunks of hidden units within ``chunk_bytes`` (0: 1 GiB,
 :data:`simulate.model.CHUNK_BYTES`), so only ``W``, ``W_0``, ``V`` and the chunk buffers are
 alive (:func:`memory_estimate`: 4.7 GiB at ``k = 3.5e7``).  Measured on a 2-core CPU shared
-with other jobs (``nice -n 10``, ``/usr/bin/time -v``): at ``k = 35,364,907``, ``T = 9`` steps,
+with other jobs (``nice -n 10 /usr/bin/time -v jacobound run tracking rigorous_run=true``): at ``k = 35,364,907``, ``T = 9`` steps,
 ``delta* = 0.62`` (0.74 on ``R``), every hypothesis holds, the largest gap
 ``||r_tau - r~_tau|| = 1.5e-8`` against the bound (5.14) ``3 delta* alpha ||r_0||/(5 beta) =
-0.37``; ``||W_T - W_0|| = 2.30 <= 6.80`` (5.15), ``||r_T|| = 1.29 <= 3.76`` (5.16); 277 s for
-the wide run, peak RSS 5.6 GiB.  (At that width the width of (6.45), recomputed from its own
+0.37``; ``||W_T - W_0|| = 2.30 <= 6.80`` (5.15), ``||r_T|| = 1.29 <= 3.76`` (5.16); the wide run
+261-277 s (two runs), the whole command 4 min 40 s, peak RSS 5.7 GiB (the estimate leaves out
+the interpreter and the initialisation's temporaries).  (At that width the width of (6.45), recomputed from its own
 ``alpha`` and ``r_0``, is ``1.4e7``.)
 
 **Width sweep** (``k_sweep``): the same data at several widths.  The tracking gap shrinks like
