@@ -29,7 +29,9 @@ from .model import ShallowNet
 ORTH_RTOL = 1e-10
 
 
-def gram_eigh(net: ShallowNet, X: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+def gram_eigh(
+    net: ShallowNet, X: torch.Tensor, *, max_bytes: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """All eigenpairs of ``J(W) J(W)^T`` (class-major), descending, float64 numpy.
 
     Forms the Gram by :meth:`ShallowNet.gram <simulate.model.ShallowNet.gram>` and
@@ -41,6 +43,9 @@ def gram_eigh(net: ShallowNet, X: torch.Tensor) -> tuple[np.ndarray, np.ndarray]
         The network at ``W``.
     X : torch.Tensor, shape (n, d)
         Inputs.
+    max_bytes : int, optional
+        Budget for the Gram's ``n x k``-shaped buffers (:meth:`ShallowNet.gram
+        <simulate.model.ShallowNet.gram>`: chunks of hidden units above it).
 
     Returns
     -------
@@ -58,7 +63,7 @@ def gram_eigh(net: ShallowNet, X: torch.Tensor) -> tuple[np.ndarray, np.ndarray]
     >>> lam.shape, U.shape, bool(np.all(np.diff(lam) <= 0))
     ((6,), (6, 6), True)
     """
-    G = net.gram(X).to(torch.float64)
+    G = net.gram(X, max_bytes=max_bytes).to(torch.float64)
     lam, U = torch.linalg.eigh(G)
     return to_numpy(lam.flip(0)), to_numpy(U.flip(1))
 
@@ -661,7 +666,12 @@ def _lanczos_pro(
 
 
 def jacobian_split(
-    net: ShallowNet, X: torch.Tensor, *, cutoff: float | None = None, info_rank: int | None = None
+    net: ShallowNet,
+    X: torch.Tensor,
+    *,
+    cutoff: float | None = None,
+    info_rank: int | None = None,
+    max_bytes: int | None = None,
 ) -> InfoNuisance:
     """Split of ``J(W)`` (Definition 1.1) at ``cutoff``, or at the ``info_rank``-th singular value.
 
@@ -680,6 +690,8 @@ def jacobian_split(
         The cutoff ``alpha`` on singular values.
     info_rank : int, optional
         Put the cutoff at this singular value instead (in [1, nK]).
+    max_bytes : int, optional
+        Budget for the Gram's ``n x k``-shaped buffers (:func:`gram_eigh`).
 
     Returns
     -------
@@ -700,7 +712,7 @@ def jacobian_split(
     >>> split.rank, split.dim
     (2, 6)
     """
-    lam, U = gram_eigh(net, X)
+    lam, U = gram_eigh(net, X, max_bytes=max_bytes)
     lam = np.clip(lam, 0.0, None)
     if (cutoff is None) == (info_rank is None):
         raise ValueError("give exactly one of cutoff or info_rank")

@@ -31,6 +31,43 @@ from .backend import (
     torch_activation,
 )
 
+#: Default budget (bytes) for the ``n x k``-shaped buffers of one call: above it the methods with
+#: a ``max_bytes`` parameter accumulate over chunks of hidden units (units are independent).
+CHUNK_BYTES = 1 << 30
+
+
+def unit_chunk(k: int, floats_per_unit: int, itemsize: int, max_bytes: int | None) -> int:
+    """Hidden units per chunk so that ``floats_per_unit`` numbers per unit fit ``max_bytes``.
+
+    Parameters
+    ----------
+    k : int
+        Width.
+    floats_per_unit : int
+        Numbers a method holds per hidden unit (e.g. ``(K + 3) n`` for :meth:`ShallowNet.gram`).
+    itemsize : int
+        Bytes per number.
+    max_bytes : int or None
+        The budget (``None``: :data:`CHUNK_BYTES`); at least one unit per chunk.
+
+    Returns
+    -------
+    int
+        ``k`` when everything fits (the unchunked path), else the chunk size.
+
+    Raises
+    ------
+    ValueError
+        If ``max_bytes`` is not a positive integer.
+
+    Examples
+    --------
+    >>> unit_chunk(1000, 10, 8, 8000), unit_chunk(1000, 10, 8, None)
+    (100, 1000)
+    """
+    budget = CHUNK_BYTES if max_bytes is None else validate.count("max_bytes", max_bytes)
+    return max(1, min(k, budget // max(1, floats_per_unit * itemsize)))
+
 
 @dataclass(frozen=True, eq=False)
 class ShallowNet:
@@ -110,18 +147,36 @@ class ShallowNet:
         """The same network with output weights ``V`` (K x k) in place of its own."""
         return ShallowNet(self.W, V, self.activation)
 
+    def units(self, lo: int, hi: int) -> ShallowNet:
+        """The sub-network of hidden units ``lo:hi`` (views of ``W`` and ``V``, no copy).
+
+        Every method here is a sum (or, for :meth:`vjp`, a stack) over hidden units, so the
+        chunked paths are sums of the methods on these sub-networks.
+        """
+        return ShallowNet(self.W[lo:hi], self.V[:, lo:hi], self.activation)
+
+    def _chunks(
+        self, X: torch.Tensor, per_row: int, max_bytes: int | None
+    ) -> list[tuple[int, int]]:
+        """Chunks ``(lo, hi)`` of hidden units for ``per_row`` numbers per (sample, unit)."""
+        step = unit_chunk(self.k, per_row * X.shape[0], self.W.element_size(), max_bytes)
+        return [(lo, min(lo + step, self.k)) for lo in range(0, self.k, step)]
+
     def _check_X(self, X: torch.Tensor) -> None:
         if X.ndim != 2 or X.shape[1] != self.d:
             raise ValueError(f"X must be (n, {self.d}), got {tuple(X.shape)}")
 
     # ------------------------------------------------------------------ forward
-    def forward(self, X: torch.Tensor) -> torch.Tensor:
+    def forward(self, X: torch.Tensor, *, max_bytes: int | None = None) -> torch.Tensor:
         """Outputs ``f(x_i) = V phi(W x_i)`` of eq. (1.1).
 
         Parameters
         ----------
         X : torch.Tensor, shape (n, d)
             Inputs, one per row.
+        max_bytes : int, optional
+            Budget for the ``n x k`` buffers (default :data:`CHUNK_BYTES`); above it the sum
+            over hidden units is accumulated chunk by chunk.
 
         Returns
         -------
@@ -134,7 +189,14 @@ class ShallowNet:
             If ``X`` is not (n, d).
         """
         self._check_X(X)
-        return self.act.phi(X @ self.W.T) @ self.V.T
+        cuts = self._chunks(X, 2, max_bytes)
+        if len(cuts) == 1:
+            return self.act.phi(X @ self.W.T) @ self.V.T
+        out = torch.zeros(X.shape[0], self.K, dtype=X.dtype, device=X.device)
+        for lo, hi in cuts:
+            sub = self.units(lo, hi)
+            out.addmm_(sub.act.phi(X @ sub.W.T), sub.V.T)
+        return out
 
     # ------------------------------------------------------------------ Jacobian, (6.27)-(6.29)
     def jvp(self, X: torch.Tensor, dW: torch.Tensor) -> torch.Tensor:
@@ -195,7 +257,7 @@ class ShallowNet:
         D = self.act.dphi(X @ self.W.T)
         return ((U.T @ self.V) * D).T @ X
 
-    def gram(self, X: torch.Tensor) -> torch.Tensor:
+    def gram(self, X: torch.Tensor, *, max_bytes: int | None = None) -> torch.Tensor:
         """``J(W) J(W)^T`` (nK x nK, class-major), Lemma 6.11's block formula.
 
         Block ``(a, b)`` is ``(D diag(v_a ⊙ v_b) D^T) ⊙ X X^T`` with ``D = phi'(X W^T)``; every
@@ -208,6 +270,9 @@ class ShallowNet:
         ----------
         X : torch.Tensor, shape (n, d)
             Inputs.
+        max_bytes : int, optional
+            Budget for the ``n x k``-shaped buffers (default :data:`CHUNK_BYTES`); above it the
+            Gram, a sum over hidden units, is accumulated over chunks of units.
 
         Returns
         -------
@@ -226,6 +291,12 @@ class ShallowNet:
         ``Q Q^T``.
         """
         self._check_X(X)
+        cuts = self._chunks(X, self.K + 3, max_bytes)
+        if len(cuts) > 1:
+            G = self.units(*cuts[0]).gram(X, max_bytes=max_bytes)
+            for lo, hi in cuts[1:]:
+                G.add_(self.units(lo, hi).gram(X, max_bytes=max_bytes))
+            return G
         n, K = X.shape[0], self.K
         D = self.act.dphi(X @ self.W.T)
         XX = X @ X.T
@@ -303,7 +374,9 @@ class ShallowNet:
         D = self.act.dphi(X @ self.W.T)
         return float(((D * D) @ (self.V * self.V).sum(0) * (X * X).sum(1)).sum())
 
-    def jacobian_distance(self, other: ShallowNet, X: torch.Tensor) -> float:
+    def jacobian_distance(
+        self, other: ShallowNet, X: torch.Tensor, *, max_bytes: int | None = None
+    ) -> float:
         """``||J(W) - J(W')||`` (spectral) for two networks sharing ``V``, without forming J.
 
         ``J(W) - J(W')`` has the structure of (6.28) with ``phi'(XW^T) - phi'(XW'^T)`` in place of
@@ -315,6 +388,9 @@ class ShallowNet:
             A network with the same ``V`` and shapes (typically ``W_0`` against ``W_tau``).
         X : torch.Tensor, shape (n, d)
             Inputs.
+        max_bytes : int, optional
+            Budget for the ``n x k``-shaped buffers (default :data:`CHUNK_BYTES`); above it the
+            Gram ``dQ dQ^T``, a sum over hidden units, is accumulated over chunks of units.
 
         Returns
         -------
@@ -331,10 +407,18 @@ class ShallowNet:
         True
         """
         self._check_X(X)
+        if other.W.shape != self.W.shape:
+            raise ValueError(
+                f"other must have W of shape {tuple(self.W.shape)}, got {tuple(other.W.shape)}"
+            )
         n = X.shape[0]
-        dD = self.act.dphi(X @ self.W.T) - other.act.dphi(X @ other.W.T)
-        dQ = (dD[None] * self.V[:, None, :]).reshape(self.K * n, self.k)
-        M = dQ @ dQ.T
+        M = torch.zeros(self.K * n, self.K * n, dtype=X.dtype, device=X.device)
+        cuts = self._chunks(X, self.K + 3, max_bytes)
+        for lo, hi in cuts:
+            a, b = self.units(lo, hi), other.units(lo, hi)
+            dD = a.act.dphi(X @ a.W.T) - b.act.dphi(X @ b.W.T)
+            dQ = (dD[None] * a.V[:, None, :]).reshape(self.K * n, hi - lo)
+            M.addmm_(dQ, dQ.T)
         M.view(self.K, n, self.K, n).mul_((X @ X.T)[None, :, None, :])
         return float(torch.linalg.eigvalsh(M)[-1].clamp_min(0).sqrt())
 
@@ -401,7 +485,14 @@ def _symmetrized(M: torch.Tensor) -> torch.Tensor:
 
 
 def gd_step(
-    net: ShallowNet, X: torch.Tensor, Y: torch.Tensor, eta: float, *, rows: int | None = None
+    net: ShallowNet,
+    X: torch.Tensor,
+    Y: torch.Tensor,
+    eta: float,
+    *,
+    rows: int | None = None,
+    max_bytes: int | None = None,
+    out: torch.Tensor | None = None,
 ) -> tuple[ShallowNet, torch.Tensor]:
     """One full-batch GD step (1.5) with the closed-form gradient ``J^T r`` (6.29).
 
@@ -423,6 +514,15 @@ def gd_step(
     rows : int, optional
         Samples per block (default: ``max(256, 2^21 // k)``); the result does not depend on
         it beyond round-off.
+    max_bytes : int, optional
+        Budget for the ``n x k``-shaped buffers (default :data:`CHUNK_BYTES`).  Above it the
+        step runs over chunks of hidden units instead of blocks of samples: the residual by
+        the chunked :meth:`ShallowNet.forward`, then, chunk by chunk, the chunk's gradient
+        rows and its new weights; nothing of size ``n x k`` is alive.
+    out : torch.Tensor, shape (k, d), optional
+        Where to write ``W_{tau+1}`` (default: a new tensor).  May be ``net.W`` itself (an
+        in-place step: a chunk's gradient needs only the residual and the chunk's old rows,
+        which are read before they are overwritten); ``net`` then holds the new weights too.
 
     Returns
     -------
@@ -444,6 +544,21 @@ def gd_step(
     """
     act = net.act
     n, k = X.shape[0], net.k
+    if out is not None and (out.shape != net.W.shape or out.dtype != net.W.dtype):
+        raise ValueError(f"out must be a {tuple(net.W.shape)} tensor of dtype {net.W.dtype}")
+    cuts = net._chunks(X, 2, max_bytes)
+    if len(cuts) > 1 or out is not None:
+        R = net.forward(X, max_bytes=max_bytes) - Y
+        Wn = torch.empty_like(net.W) if out is None else out
+        for lo, hi in cuts:
+            sub = net.units(lo, hi)
+            Z = X @ sub.W.T
+            M = torch.matmul(R, sub.V).mul_(act.dphi_(Z))
+            dst = Wn[lo:hi]
+            if dst.data_ptr() != sub.W.data_ptr():
+                dst.copy_(sub.W)
+            dst.addmm_(M.T, X, alpha=-eta)
+        return net.with_W(Wn), R
     step = rows or max(256, (1 << 21) // max(k, 1))
     grad = torch.zeros_like(net.W)
     R = torch.empty(n, net.K, dtype=X.dtype, device=X.device)

@@ -233,3 +233,48 @@ def test_gram_trace_is_the_sum_of_eigenvalues(p):
     net, X = _setup(n, d, k, K, seed, act)
     G = net.gram(X)
     assert abs(net.gram_trace(X) - float(G.trace())) <= 1e-12 * (1 + float(G.trace()))
+
+
+@given(shapes, st.integers(1, 2**14))
+def test_chunked_paths_equal_unchunked(p, max_bytes):
+    """Over chunks of hidden units (any budget, chunks that need not divide k) forward, Gram,
+    Jacobian distance and the GD step (new and in place) equal the unchunked paths."""
+    n, d, k, K, seed, act = p
+    net, X = _setup(n, d, k + 5, K, seed, act)
+    other = net.with_W(net.W + 0.3 * torch.sin(net.W))
+    Y = torch.cos(torch.arange(n * K, dtype=torch.float64)).reshape(n, K)
+
+    def close(a, b):
+        scale = max(float(torch.as_tensor(b).abs().max()), 1e-300)
+        assert float(torch.as_tensor(a - b).abs().max()) <= 1e-12 * scale
+
+    close(net.forward(X, max_bytes=max_bytes), net.forward(X))
+    close(net.gram(X, max_bytes=max_bytes), net.gram(X))
+    G = net.gram(X, max_bytes=max_bytes)
+    assert torch.equal(G, G.T)
+    close(
+        torch.tensor(net.jacobian_distance(other, X, max_bytes=max_bytes)),
+        torch.tensor(net.jacobian_distance(other, X)),
+    )
+    ref, R = gd_step(net, X, Y, 0.7)
+    new, Rc = gd_step(net, X, Y, 0.7, max_bytes=max_bytes)
+    close(new.W, ref.W)
+    close(Rc, R)
+    W = net.W.clone()
+    inplace, Ri = gd_step(net.with_W(W), X, Y, 0.7, max_bytes=max_bytes, out=W)
+    assert inplace.W is W
+    close(W, ref.W)
+    close(Ri, R)
+
+
+def test_chunking_kicks_in_above_the_budget():
+    from simulate.model import unit_chunk
+
+    assert unit_chunk(1000, 10, 8, None) == 1000
+    assert unit_chunk(1000, 10, 8, 800) == 10
+    assert unit_chunk(1000, 10, 8, 1) == 1  # at least one unit per chunk
+    with pytest.raises(ValueError, match="max_bytes"):
+        unit_chunk(1000, 10, 8, 0)
+    net, X = _setup(3, 2, 4, 1, 0, "softplus")
+    with pytest.raises(ValueError, match="out must be"):
+        gd_step(net, X, torch.zeros(3, 1, dtype=torch.float64), 0.1, out=torch.zeros(2, 2))

@@ -25,9 +25,23 @@ At the default sizes (``n = 12``, ``d = 6``, ``k = 2e5``) the path estimate give
 ``delta* ~ 0.3`` (the three conclusion checks are tested, informally: the ``eps`` is measured),
 the rigorous one ``delta* ~ 13`` (17 on ``R``): every hypothesis holds rigorously only from
 ``k ~ 3.5e7`` (Lemma 6.19's width (6.45) by :func:`bounds.symbolic.solve_for`; ``5.8e7`` on
-``R`` by :func:`bounds.width_5_3`), which is reported with the memory a run would need (about
-24 GiB in float64: ``summary["rigorous_width_run"]``, "not run: needs k=..., memory ...") but
-not run on a CPU.
+``R`` by :func:`bounds.width_5_3`).  The default run reports that width with the memory a run
+needs (``summary["rigorous_width_run"]``, "not run: needs k=..., memory ...").
+
+**Rigorous run** (opt-in): ``jacobound run tracking rigorous_run=true`` also trains at
+``k_rigorous`` (0: the ceiling of that width) and evaluates Theorem 5.3 at the ``eps`` of
+Lemma 6.10 there (``summary["rigorous_run"]``, check ``rigorous_gap_below_bound_5_14``).  The
+network's forward pass, GD step (``W`` updated in place), Gram and Jacobian distance then
+accumulate over chunks of hidden units within ``chunk_bytes`` (0: 1 GiB,
+:data:`simulate.model.CHUNK_BYTES`), so only ``W``, ``W_0``, ``V`` and the chunk buffers are
+alive (:func:`memory_estimate`: 4.7 GiB at ``k = 3.5e7``).  Measured on a 2-core CPU shared
+with other jobs (``nice -n 10 /usr/bin/time -v jacobound run tracking rigorous_run=true``): at ``k = 35,364,907``, ``T = 9`` steps,
+``delta* = 0.62`` (0.74 on ``R``), every hypothesis holds, the largest gap
+``||r_tau - r~_tau|| = 1.5e-8`` against the bound (5.14) ``3 delta* alpha ||r_0||/(5 beta) =
+0.37``; ``||W_T - W_0|| = 2.30 <= 6.80`` (5.15), ``||r_T|| = 1.29 <= 3.76`` (5.16); the wide run
+261-277 s (two runs), the whole command 4 min 40 s, peak RSS 5.7 GiB (the estimate leaves out
+the interpreter and the initialisation's temporaries).  (At that width the width of (6.45), recomputed from its own
+``alpha`` and ``r_0``, is ``1.4e7``.)
 
 **Width sweep** (``k_sweep``): the same data at several widths.  The tracking gap shrinks like
 ``1/k`` (the second-order term ``sum_j v_j phi''(w_j^T x) (dw_j^T x)^2`` has ``dw_j ~ v_j`` and
@@ -43,10 +57,12 @@ shrinks only like ``1/sqrt(k)``, as the bound does, and the slope check fails.
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from tqdm.auto import tqdm
 
 import bounds
@@ -57,7 +73,7 @@ from .. import plots
 from ..backend import to_numpy
 from ..data import Dataset, gaussian_mixture
 from ..eig import jacobian_split
-from ..model import gd_step, init_random
+from ..model import gd_step, init_random, unit_chunk
 from .base import BaseConfig, Experiment, positive, register
 from .checks import Check, to_json
 from .common import failing_hypotheses, spectral_norm, status, tensors
@@ -98,6 +114,15 @@ class Config(BaseConfig):
     """Initialisations per width of the sweep; slopes are fitted to geometric means over them."""
     output_signs: str = "rademacher"
     """Signs of V: "rademacher" (Theorems 6.23-6.25) or "positive" (V = |V|, negative control)."""
+    rigorous_run: bool = False
+    """Also train at the width where every hypothesis holds with the eps of Lemma 6.10 (opt-in:
+    about 3.5e7 hidden units at the defaults, minutes and ~6 GiB on a CPU)."""
+    k_rigorous: int = 0
+    """Width of the rigorous run; 0: ceil of the width of Lemma 6.19's (6.45) at the main run."""
+    chunk_bytes: int = 0
+    """Budget (bytes) for the n x k-shaped buffers; above it the network's forward pass, GD
+    step, Gram and Jacobian distance run over chunks of hidden units.  0: the default
+    simulate.model.CHUNK_BYTES."""
 
     def validate(self) -> None:
         super().validate()
@@ -113,6 +138,11 @@ class Config(BaseConfig):
             raise ValueError(
                 f"eta_fraction must lie in (0, 1] (eta <= 1/beta^2), got {self.eta_fraction}"
             )
+        if self.k_rigorous < 0 or self.chunk_bytes < 0:
+            raise ValueError(
+                "k_rigorous and chunk_bytes must be >= 0 (0: the default), got "
+                f"{self.k_rigorous} and {self.chunk_bytes}"
+            )
         if self.output_signs not in OUTPUT_SIGNS:
             raise ValueError(
                 f"output_signs must be one of {OUTPUT_SIGNS}, got {self.output_signs!r}"
@@ -127,11 +157,15 @@ SLOPE_MARGIN = 0.25
 _F64 = 8
 
 
-def memory_estimate(k: int, n: int, K: int, d: int) -> float:
-    """Bytes a run at width ``k`` holds at its peak (float64): ``W``, ``W_0`` and the gradient
-    (``3 k d``), ``phi'`` at ``W`` and ``W_0``, their difference and the GD step's buffers
-    (``4 n k``) and ``J(W) - J(W_0)``'s factor (``K n k``, :meth:`ShallowNet.jacobian_distance`)."""
-    return float(_F64 * (3 * k * d + (K + 4) * n * k))
+def memory_estimate(k: int, n: int, K: int, d: int, chunk_bytes: int = 0) -> float:
+    """Bytes a run at width ``k`` holds at its peak (float64), with the chunked paths of
+    :class:`simulate.model.ShallowNet`: ``W`` (updated in place) and ``W_0`` (``2 k d``), ``V``
+    (``K k``) and the per-chunk buffers, at most ``(K + 3) n`` numbers per unit of a chunk
+    (:meth:`ShallowNet.gram`, :meth:`ShallowNet.jacobian_distance`), within ``chunk_bytes``
+    (0: :data:`simulate.model.CHUNK_BYTES`)."""
+    per_unit = (K + 3) * n
+    chunk = unit_chunk(k, per_unit, _F64, chunk_bytes or None)
+    return float(_F64 * (2 * k * d + K * k + per_unit * chunk))
 
 
 #: delta* is raised by this relative margin before the theorem is evaluated: (5.13) is an
@@ -161,11 +195,13 @@ def _track(
     B = net0.act.B  # |phi'|, |phi''| <= B (Lemma 6.10)
     X_norm = spectral_norm(ds.X_train)
     beta = cfg.nu * B * X_norm  # Lemma 6.10: beta = nu B ||X||
-    split0 = jacobian_split(net0, X, info_rank=1)
+    mb = cfg.chunk_bytes or None
+    chunked = unit_chunk(k, (cfg.K + 3) * cfg.n, _F64, mb) < k
+    split0 = jacobian_split(net0, X, info_rank=1, max_bytes=mb)
     alpha = cfg.cutoff_fraction * split0.lambda_1
     split = split0.with_cutoff(alpha)
     eta = cfg.eta_fraction / beta**2
-    r0 = to_numpy((net0.forward(X) - Y).T.reshape(-1))
+    r0 = to_numpy((net0.forward(X, max_bytes=mb) - Y).T.reshape(-1))
     Gm = cfg.Gamma
     q = dict(
         r0_norm=float(np.linalg.norm(r0)),
@@ -177,22 +213,23 @@ def _track(
     rep0 = bounds.theorem_5_3(delta=1.0, eps=0.0, **common, **q)
     T = int(rep0.iterations)
     checkpoints = set(np.linspace(0, T, cfg.eps_checkpoints + 1).round().astype(int).tolist())
-    net = net0
+    # Chunked (k large): W is updated in place, so that only W, W_0, V and chunk-sized
+    # buffers are alive (memory_estimate).
+    net = net0.with_W(net0.W.clone()) if chunked else net0
     gaps, nonlin, lin = [], [], []
     eps_half = 0.0
     for t in tqdm(range(T + 1), desc=f"tracking k={k}", disable=not progress, leave=False):
+        if t in checkpoints:
+            eps_half = max(eps_half, net.jacobian_distance(net0, X, max_bytes=mb))
         if t < T:
-            new, R = gd_step(net, X, Y, eta)
+            net, R = gd_step(net, X, Y, eta, max_bytes=mb, out=net.W if chunked else None)
         else:
-            new, R = net, net.forward(X) - Y
+            R = net.forward(X, max_bytes=mb) - Y
         r = to_numpy(R.T.reshape(-1))
         rt = split.linearized_residual(r0, eta, t)
         gaps.append(float(np.linalg.norm(r - rt)))
         nonlin.append(float(np.linalg.norm(r)))
         lin.append(float(np.linalg.norm(rt)))
-        if t in checkpoints:
-            eps_half = max(eps_half, net.jacobian_distance(net0, X))
-        net = new
     G_eff = float(rep0.inputs["Gamma_effective"])
     eps_path = 2 * eps_half
     # Assumption 2 on two balls, both at delta = 1 (they contain the balls at every delta <= 1):
@@ -271,8 +308,58 @@ def _track(
         "nonlin": nonlin,
         "lin": lin,
         "max_gap": max(gaps),
-        "W_distance": float(np.linalg.norm(to_numpy(net.W - net0.W))),
+        "W_distance": _distance(net.W, net0.W),
     }
+
+
+def _rigorous(ds: Dataset, cfg: Config, k: int, progress: bool) -> dict[str, Any]:
+    """The run at width ``k`` with Theorem 5.3 evaluated at the ``eps`` of Lemma 6.10 on ``R'``.
+
+    Returns the figures of ``summary["rigorous_run"]``: ``delta*``, whether every hypothesis
+    holds (:func:`bounds.theorem_5_3` at ``delta*(1 + DELTA_MARGIN)``, and ``delta* <= 1``), the
+    largest gap against the bound (5.14), the distance and final residual against (5.15) and
+    (5.16), the memory estimate and the wall time.
+    """
+    t0 = time.perf_counter()
+    m = _track(ds, cfg, k, progress)
+    seconds = time.perf_counter() - t0
+    d_rig = m["delta_star_rigorous"]
+    rep = bounds.theorem_5_3(
+        delta=float(np.clip(_delta_used(d_rig), 1e-300, 1.0)),
+        eps=m["eps_rigorous"],
+        **m["common"],
+        **m["q"],
+    )
+    fails = failing_hypotheses(rep)
+    if not d_rig <= 1:
+        fails.append(f"(5.13) delta* = 5 Gamma beta^2 eps / alpha^3 <= 1: {d_rig:.3g} <= 1")
+    return {
+        "k": k,
+        "T": m["T"],
+        "eps_rigorous_lemma_6_10": m["eps_rigorous"],
+        "delta_star_rigorous": d_rig,
+        "delta_star_rigorous_on_R_5_12": m["delta_star_rigorous_5_12"],
+        "rigorous_width": m["width_rigorous"],
+        "hypotheses_hold": bool(rep.hypotheses_hold) and d_rig <= 1,
+        "failing": fails,
+        "max_gap": m["max_gap"],
+        "bound_5_14_rigorous": m["bound_rigorous"],
+        "W_distance": m["W_distance"],
+        "distance_bound_5_15": float(rep.distance_bound),
+        "final_residual": m["nonlin"][-1],
+        "final_residual_bound_5_16": float(rep.train_residual),
+        "memory_estimate_bytes": memory_estimate(k, cfg.n, cfg.K, cfg.d, cfg.chunk_bytes),
+        "seconds": seconds,
+    }
+
+
+def _distance(A: torch.Tensor, B: torch.Tensor, rows: int = 1 << 20) -> float:
+    """``||A - B||_F`` over blocks of ``rows`` rows (no full-size temporary)."""
+    total = sum(
+        float(torch.sum((A[lo : lo + rows] - B[lo : lo + rows]) ** 2))
+        for lo in range(0, A.shape[0], rows)
+    )
+    return float(np.sqrt(total))
 
 
 def _slope(x: list[float], y: list[float]) -> float:
@@ -303,14 +390,22 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
         f"{m['delta_star_rigorous']:.3g} <= 1 (needs k >= {m['width_rigorous']:.3g}, Lemma 6.19's "
         "(6.45))"
     ]
-    k_rig = int(np.ceil(m["width_rigorous"]))
-    mem = memory_estimate(k_rig, cfg.n, cfg.K, cfg.d)
-    rigorous_run = (
-        f"rigorous at k={cfg.k}: delta* = {m['delta_star_rigorous']:.3g} <= 1"
-        if m["delta_star_rigorous"] <= 1
-        else f"not run: needs k={k_rig:.3g}, memory ~{mem / 2**30:.3g} GiB (float64) at n={cfg.n}, "
-        f"d={cfg.d}; run on a GPU that holds it"
-    )
+    k_rig = cfg.k_rigorous or int(np.ceil(m["width_rigorous"]))
+    mem = memory_estimate(k_rig, cfg.n, cfg.K, cfg.d, cfg.chunk_bytes)
+    rig = _rigorous(ds, cfg, k_rig, progress) if cfg.rigorous_run else None
+    if m["delta_star_rigorous"] <= 1:
+        rigorous_run = f"rigorous at k={cfg.k}: delta* = {m['delta_star_rigorous']:.3g} <= 1"
+    elif rig is None:
+        rigorous_run = (
+            f"not run: needs k={k_rig:.3g}, memory ~{mem / 2**30:.3g} GiB (float64, chunked) at "
+            f"n={cfg.n}, d={cfg.d}; run it with rigorous_run=true"
+        )
+    else:
+        rigorous_run = (
+            f"run at k={k_rig}: delta* = {rig['delta_star_rigorous']:.3g}, hypotheses "
+            f"{'hold' if rig['hypotheses_hold'] else 'fail'}; max gap {rig['max_gap']:.3g} vs "
+            f"(5.14) {rig['bound_5_14_rigorous']:.3g}"
+        )
     # Width sweep: the same data at every width of k_sweep, sweep_seeds initialisations each
     # (the main run is reused).  The gap and the bound move by factors of 10 with the draw (through
     # ||r_0||, whose common offset V phi(W_0 x) is random), so the slopes are fitted to their
@@ -371,6 +466,7 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
         "rigorous_width_on_R_5_12": m["width_rigorous_5_12"],
         "rigorous_width_memory_bytes": mem,
         "rigorous_width_run": rigorous_run,
+        "rigorous_run": rig,
         "hypotheses_hold": holds,
         "bound_5_14": bound,
         "bound_5_14_rigorous_eps": m["bound_rigorous"],
@@ -430,6 +526,18 @@ def run(cfg: Config, out: Path, progress: bool) -> dict[str, Any]:
             ),
         )
     )
+    if rig is not None:
+        checks.append(
+            Check.over(
+                "rigorous_gap_below_bound_5_14",
+                [rig["hypotheses_hold"]],
+                [rig["max_gap"] <= rig["bound_5_14_rigorous"]],
+                f"k = {rig['k']}: max ||r_t - r~_t|| = {rig['max_gap']:.3g} vs (5.14) "
+                f"{rig['bound_5_14_rigorous']:.3g} with the eps of Lemma 6.10 (delta* = "
+                f"{rig['delta_star_rigorous']:.3g})"
+                + ("" if rig["hypotheses_hold"] else "; fails: " + "; ".join(rig["failing"])),
+            )
+        )
     T = m["T"]
     curves = {
         "tracking": {
