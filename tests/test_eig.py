@@ -147,7 +147,9 @@ def test_lanczos_split_with_a_complete_basis_is_exact():
     lz = jacobian_split(net, X, info_rank=29, method="lanczos", tol=TOL)
     de = jacobian_split(net, X, info_rank=29, method="dense")
     assert lz.exact and lz.eigenvectors.shape == (30, 30) and lz.rank == de.rank
-    np.testing.assert_allclose(lz.eigenvalues, de.eigenvalues, rtol=0, atol=1e-8 * de.eigenvalues[0])
+    np.testing.assert_allclose(
+        lz.eigenvalues, de.eigenvalues, rtol=0, atol=1e-8 * de.eigenvalues[0]
+    )
 
 
 def test_jacobian_split_auto_route_and_bad_arguments():
