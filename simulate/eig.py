@@ -665,6 +665,33 @@ def _lanczos_pro(
             return (n_restarts + 1, *rest)  # type: ignore[return-value]
 
 
+#: Routes of :func:`jacobian_split` (and of the spectrum experiment's singular values).
+METHODS = ("auto", "dense", "lanczos")
+#: ``nK`` up to which ``method="auto"`` takes every eigenpair by ``eigh`` (memory ``(nK)^2``).
+DENSE_MAX_DIM = 6000
+#: Default relative residual tolerance of the Lanczos route of :func:`jacobian_split`.
+SPLIT_TOL = 1e-6
+#: Eigenpairs the Lanczos route of :func:`jacobian_split` starts with when given a ``cutoff``.
+SPLIT_START = 16
+
+
+def resolve_method(method: str, dim: int) -> str:
+    """``"dense"`` or ``"lanczos"`` for ``method`` in :data:`METHODS` at order ``dim``.
+
+    ``"auto"`` is dense up to :data:`DENSE_MAX_DIM`.
+
+    Examples
+    --------
+    >>> resolve_method("auto", 6000), resolve_method("auto", 6001), resolve_method("dense", 10**5)
+    ('dense', 'lanczos', 'dense')
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if method == "auto":
+        return "dense" if dim <= DENSE_MAX_DIM else "lanczos"
+    return method
+
+
 def jacobian_split(
     net: ShallowNet,
     X: torch.Tensor,
@@ -672,13 +699,36 @@ def jacobian_split(
     cutoff: float | None = None,
     info_rank: int | None = None,
     max_bytes: int | None = None,
+    method: str = "auto",
+    tol: float = SPLIT_TOL,
 ) -> InfoNuisance:
     """Split of ``J(W)`` (Definition 1.1) at ``cutoff``, or at the ``info_rank``-th singular value.
 
-    From every eigenpair of the Gram (:func:`gram_eigh`); negative round-off is clipped to 0.
     With ``info_rank`` the cutoff is the ``info_rank``-th largest singular value itself, which
     counts as information (docs/theory.md#r3-cutoff-counts-as-information), so the split has
     rank ``info_rank`` unless that singular value is repeated.
+
+    Two routes (``method``; ``"auto"`` is dense up to ``nK =`` :data:`DENSE_MAX_DIM`):
+
+    * ``"dense"``: every eigenpair of the Gram (:func:`gram_eigh`, memory ``(nK)^2``); negative
+      round-off is clipped to 0.  The split is exact.
+    * ``"lanczos"``: the top ``m`` eigenpairs matrix-free (:func:`top_eigenpairs` on
+      :func:`gram_operator`, float32 Krylov phase, residuals certified in float64 to
+      ``tol * lambda_1^2``), memory ``O(nK m)``.  With ``info_rank = r``, ``m = r + 1``; with a
+      ``cutoff``, ``m`` starts at :data:`SPLIT_START` and doubles until the smallest computed
+      eigenvalue is below ``cutoff^2``.  The split holds a *partial* basis whose
+      ``tail_bound`` is ``theta_m + res_m``, the smallest Ritz value plus its residual: Ritz
+      values are lower bounds of the eigenvalues (interlacing) and within their residual of one,
+      so this bounds every direction outside the basis provided the solver found the top ``m``
+      (the usual caveat of a Krylov method: see :func:`top_eigenpairs`).  If that bound is not
+      below ``cutoff^2`` (a singular value repeated at the cutoff, or closer to it than the
+      residual) ``m`` grows as well.  Information, nuisance and ``J_I^dagger`` norms are then
+      those of the dense split to ``O(tol lambda_1^2 / gap)`` (``gap``: the spectral gap at the
+      cutoff); the nuisance norm is the complement ``sqrt(||v||^2 - ||Pi_I v||^2)``, and the
+      early-stopping value an upper bound (:attr:`bounds.InfoNuisance.exact` is False);
+      :attr:`~bounds.InfoNuisance.rank_at_boundary` also flags a tail bound within the band of
+      ``cutoff^2``.  The Lanczos route needs ``m < nK`` eigenpairs to be of any use; at
+      ``m = nK`` the basis is complete and the split exact.
 
     Parameters
     ----------
@@ -692,6 +742,10 @@ def jacobian_split(
         Put the cutoff at this singular value instead (in [1, nK]).
     max_bytes : int, optional
         Budget for the Gram's ``n x k``-shaped buffers (:func:`gram_eigh`).
+    method : {"auto", "dense", "lanczos"}
+        The route (see above).
+    tol : float
+        Residual tolerance of the Lanczos route relative to ``lambda_1^2``, in (0, 1).
 
     Returns
     -------
@@ -702,7 +756,8 @@ def jacobian_split(
     ------
     ValueError
         Unless exactly one of ``cutoff`` and ``info_rank`` is given, or for an ``info_rank``
-        out of range or a cutoff that :class:`bounds.InfoNuisance` refuses.
+        out of range, an unknown ``method``, a ``tol`` outside (0, 1), or a cutoff that
+        :class:`bounds.InfoNuisance` refuses (e.g. above ``lambda_1``).
 
     Examples
     --------
@@ -711,17 +766,59 @@ def jacobian_split(
     >>> split = jacobian_split(net, torch.eye(3, dtype=torch.float64), info_rank=2)
     >>> split.rank, split.dim
     (2, 6)
+    >>> X = torch.randn(40, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    >>> lz = jacobian_split(net, X, info_rank=3, method="lanczos", tol=1e-10)
+    >>> de = jacobian_split(net, X, info_rank=3, method="dense")
+    >>> lz.rank, lz.eigenvectors.shape, lz.exact
+    (3, (80, 4), False)
+    >>> bool(abs(lz.lambda_1 - de.lambda_1) <= 1e-8 * de.lambda_1)
+    True
     """
-    lam, U = gram_eigh(net, X, max_bytes=max_bytes)
-    lam = np.clip(lam, 0.0, None)
     if (cutoff is None) == (info_rank is None):
         raise ValueError("give exactly one of cutoff or info_rank")
-    if info_rank is not None:
-        if not 1 <= info_rank <= len(lam):
-            raise ValueError(f"info_rank must lie in [1, {len(lam)}], got {info_rank}")
-        cutoff = float(np.sqrt(lam[info_rank - 1]))
-    assert cutoff is not None
-    return InfoNuisance.from_eigh(lam, U, cutoff)
+    dim = X.shape[0] * net.K
+    if info_rank is not None and not (
+        isinstance(info_rank, (int, np.integer)) and 1 <= info_rank <= dim
+    ):
+        raise ValueError(f"info_rank must be an integer in [1, {dim}], got {info_rank!r}")
+    if not (np.isfinite(tol) and 0 < tol < 1):
+        raise ValueError(f"tol must lie in (0, 1), got {tol!r}")
+    if resolve_method(method, dim) == "dense":
+        lam, U = gram_eigh(net, X, max_bytes=max_bytes)
+        lam = np.clip(lam, 0.0, None)
+        if info_rank is not None:
+            cutoff = float(np.sqrt(lam[info_rank - 1]))
+        assert cutoff is not None
+        return InfoNuisance.from_eigh(lam, U, cutoff)
+    return _lanczos_split(net, X, cutoff, info_rank, tol)
+
+
+def _lanczos_split(
+    net: ShallowNet, X: torch.Tensor, cutoff: float | None, info_rank: int | None, tol: float
+) -> InfoNuisance:
+    """The Lanczos route of :func:`jacobian_split` (arguments checked there)."""
+    dim = X.shape[0] * net.K
+    apply = gram_operator(net, X)
+    fast = gram_operator(net, X, dtype=torch.float32)
+    m = min(dim, info_rank + 1 if info_rank is not None else SPLIT_START)
+    while True:
+        top = top_eigenpairs(apply, dim, m, tol=tol, fast_apply=fast, device=X.device)
+        lam = np.clip(top.eigenvalues, 0.0, None)
+        if cutoff is None or info_rank is not None:
+            assert info_rank is not None
+            cutoff = float(np.sqrt(lam[info_rank - 1]))
+        if not cutoff <= np.sqrt(lam[0]) * (1 + 1e-12):
+            # Ritz values are lower bounds: lambda_1 may exceed theta_1 by its residual.
+            raise ValueError(
+                f"cutoff={cutoff:g} must lie in (0, lambda_1 = {np.sqrt(lam[0]):g}] "
+                f"(top singular value, Lanczos to tol={tol:g})"
+            )
+        if m == dim:
+            return InfoNuisance.from_eigh(lam, top.eigenvectors, cutoff)
+        tail = float(lam[-1] + top.residuals[-1])
+        if tail < cutoff**2:
+            return InfoNuisance.from_eigh(lam, top.eigenvectors, cutoff, tail_bound=tail)
+        m = min(dim, 2 * m)
 
 
 def slq_density(

@@ -8,7 +8,16 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulate.eig import gram_eigh, gram_operator, jacobian_split, slq_density, top_eigenpairs
+from simulate.eig import (
+    DENSE_MAX_DIM,
+    SPLIT_START,
+    gram_eigh,
+    gram_operator,
+    jacobian_split,
+    resolve_method,
+    slq_density,
+    top_eigenpairs,
+)
 from simulate.model import init_random
 
 
@@ -54,6 +63,110 @@ def test_jacobian_split_info_rank():
     net, X = _net(1)
     s = jacobian_split(net, X, info_rank=5)
     assert s.rank == 5
+
+
+#: Lanczos tolerance of the split tests (residuals <= TOL lambda_1^2, 1e6 above round-off).
+TOL = 1e-10
+
+
+def _gap_tol(lam, r):
+    """Davis-Kahan: the top-r projector of the Lanczos split is within ``sqrt(r+1) TOL lambda_1^2 /
+    gap`` of the exact one (residual norm over the gap at the cutoff); 10x slack."""
+    return 10 * np.sqrt(r + 1) * TOL * lam[0] / (lam[r - 1] - lam[r])
+
+
+def _vectors(seed, dim, y):
+    V = np.random.default_rng(seed + 1).standard_normal((3, dim))
+    return np.vstack([V, y])
+
+
+@given(st.integers(0, 2**31 - 1), st.integers(70, 200), st.integers(1, 30))
+@settings(max_examples=6, deadline=None)
+def test_lanczos_split_matches_dense_at_info_rank(seed, n, r):
+    """nK = 210-600: every quantity the experiments read agrees with the dense split."""
+    net, X = _net(seed, n=n, d=10, k=60)
+    dim = 3 * n
+    lam = np.clip(gram_eigh(net, X)[0], 0, None)
+    if lam[r - 1] - lam[r] < 1e-6 * lam[0]:
+        return  # cutoff inside a cluster: the projector is ill-posed for both routes
+    de = jacobian_split(net, X, info_rank=r, method="dense")
+    lz = jacobian_split(net, X, info_rank=r, method="lanczos", tol=TOL)
+    assert not lz.exact and lz.eigenvectors.shape == (dim, r + 1)
+    assert lz.rank == de.rank == r
+    # Tail bound: an upper bound of lambda_{r+1} (no slack: theta + residual >= lambda), and
+    # tight (a bound from lambda_r, or a missed pair, is far above).
+    assert lam[r] <= lz.tail_bound <= lam[r] + 2 * TOL * lam[0]
+    assert abs(lz.lambda_1 - de.lambda_1) <= TOL * de.lambda_1
+    assert abs(lz.cutoff - de.cutoff) <= TOL * lam[0] / de.cutoff
+    assert lz.rank_at_boundary == de.rank_at_boundary
+    V = _vectors(seed, dim, np.asarray(X.sum(1).repeat(3)))
+    norms = np.linalg.norm(V, axis=1)
+    eps = _gap_tol(lam, r)
+    for f in ("info_norm", "nuisance_norm"):
+        np.testing.assert_array_less(np.abs(getattr(lz, f)(V) - getattr(de, f)(V)), eps * norms)
+    np.testing.assert_array_less(
+        np.abs(lz.pinv_norm(V) - de.pinv_norm(V)), eps * norms / np.sqrt(lam[r - 1])
+    )
+    # Early stopping: the same information part; the tail is bounded by lambda_{r+1}, so the
+    # partial split's value is an upper bound, at most the dense one with every nuisance
+    # eigenvalue raised to lambda_{r+1}.
+    G = 2.0
+    d_lz, d_de = lz.early_stopping_distance(V, G), de.early_stopping_distance(V, G)
+    np.testing.assert_array_less(d_de * (1 - eps), d_lz)
+    a2 = (V @ de.eigenvectors) ** 2
+    lam_hi = np.concatenate([lam[:r], np.full(dim - r, lam[r])])
+    b2 = (a2[:, :r] * de.cutoff**2 / lam[:r]).sum(1) + G**2 * (
+        a2[:, r:] * lam_hi[r:] / de.cutoff**2
+    ).sum(1)
+    np.testing.assert_array_less(d_lz, np.sqrt(b2) / de.cutoff * (1 + eps) + 1e-300)
+
+
+@given(st.integers(0, 2**31 - 1), st.integers(2 * SPLIT_START, 60))
+@settings(max_examples=4, deadline=None)
+def test_lanczos_split_at_a_cutoff_finds_every_pair_above_it(seed, j):
+    """A cutoff below the first SPLIT_START pairs: the basis must grow until it holds all."""
+    net, X = _net(seed, n=120, d=10, k=60)
+    lam = np.clip(gram_eigh(net, X)[0], 0, None)
+    if lam[j - 1] - lam[j] < 1e-4 * lam[0]:
+        return
+    cut = float(np.sqrt((lam[j - 1] + lam[j]) / 2))
+    de = jacobian_split(net, X, cutoff=cut, method="dense")
+    lz = jacobian_split(net, X, cutoff=cut, method="lanczos", tol=TOL)
+    assert lz.rank == de.rank == j
+    assert lz.eigenvectors.shape[1] > j and lz.tail_bound < cut**2
+    assert lz.tail_bound >= lam[lz.eigenvectors.shape[1] - 1]
+    V = _vectors(seed, 360, np.ones(360))
+    eps = _gap_tol(lam, j)
+    np.testing.assert_array_less(
+        np.abs(lz.info_norm(V) - de.info_norm(V)), eps * np.linalg.norm(V, axis=1)
+    )
+
+
+def test_lanczos_split_with_a_complete_basis_is_exact():
+    net, X = _net(2, n=10)
+    lz = jacobian_split(net, X, info_rank=29, method="lanczos", tol=TOL)
+    de = jacobian_split(net, X, info_rank=29, method="dense")
+    assert lz.exact and lz.eigenvectors.shape == (30, 30) and lz.rank == de.rank
+    np.testing.assert_allclose(
+        lz.eigenvalues, de.eigenvalues, rtol=0, atol=1e-8 * de.eigenvalues[0]
+    )
+
+
+def test_jacobian_split_auto_route_and_bad_arguments():
+    assert resolve_method("auto", DENSE_MAX_DIM) == "dense"
+    assert resolve_method("auto", DENSE_MAX_DIM + 1) == "lanczos"
+    net, X = _net(3)
+    assert jacobian_split(net, X, info_rank=4).exact  # auto: dense at nK = 90
+    with pytest.raises(ValueError, match="method"):
+        jacobian_split(net, X, info_rank=4, method="eigh")
+    with pytest.raises(ValueError, match="tol"):
+        jacobian_split(net, X, info_rank=4, method="lanczos", tol=0.0)
+    with pytest.raises(ValueError, match="info_rank"):
+        jacobian_split(net, X, info_rank=91, method="lanczos")
+    with pytest.raises(ValueError, match="cutoff"):
+        jacobian_split(net, X, cutoff=1e3, method="lanczos")
+    with pytest.raises(ValueError, match="exactly one"):
+        jacobian_split(net, X, method="lanczos")
 
 
 def test_top_eigenpairs_thick_restart_residuals_are_true():

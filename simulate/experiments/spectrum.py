@@ -44,7 +44,7 @@ import torch
 
 from .. import plots
 from ..data import gaussian_mixture, uniform_sphere
-from ..eig import gram_eigh, gram_operator, top_eigenpairs
+from ..eig import METHODS, gram_eigh, gram_operator, resolve_method, top_eigenpairs
 from ..model import ShallowNet, init_random
 from .base import BaseConfig, Experiment, positive, register
 from .checks import Check, to_json
@@ -98,17 +98,12 @@ class Config(BaseConfig):
             raise ValueError(f"tol must lie in (0, 1), got {self.tol!r}")
 
 
-METHODS = ("auto", "dense", "lanczos")
-DENSE_MAX_DIM = 6000  # nK up to which "auto" takes every eigenvalue by eigh
-
-
 def singular_values(
     net: ShallowNet, X: torch.Tensor, method: str, n_top: int, tol: float
 ) -> tuple[np.ndarray, str]:
     """Descending singular values of ``J(W)``: all (dense) or the top ``n_top`` (Lanczos)."""
     dim = X.shape[0] * net.K
-    if method == "auto":
-        method = "dense" if dim <= DENSE_MAX_DIM else "lanczos"
+    method = resolve_method(method, dim)
     if method == "dense":
         lam, _ = gram_eigh(net, X)
     else:
